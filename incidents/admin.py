@@ -1,0 +1,219 @@
+"""The Django admin: where administrators configure units, plans, groups and people.
+
+Superusers see every unit; a staff user who is a unit admin sees and edits only their own unit.
+Plan versions that are active or superseded are read-only: "创建修订草稿" copies them.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from incidents.errors import DomainError
+from incidents.models import (
+    DeadlineRule,
+    EmergencyPlan,
+    GroupMember,
+    HandlingCategory,
+    Incident,
+    IncidentType,
+    Membership,
+    Organization,
+    ResponseGroup,
+    TimelineEntry,
+    WarningLevel,
+)
+from incidents.roles import user_organization_id
+from incidents.services import incidents as incident_services
+from incidents.services.plans import plan_activate, plan_create_revision
+
+
+class UnitScopedAdmin(admin.ModelAdmin):
+    """Limits a unit admin to rows of their own unit (`unit_path` names the FK path)."""
+
+    unit_path = "organization"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.unit_path}_id": user_organization_id(request.user)})
+
+    def _is_unit_admin(self, request: HttpRequest) -> bool:
+        return bool(
+            request.user.is_superuser or Membership.objects.filter(user_id=request.user.pk, is_unit_admin=True).exists()  # type: ignore[misc]
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_unit_admin(request) and super().has_module_permission(request)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "parent"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(UnitScopedAdmin):
+    list_display = ["user", "organization", "is_unit_admin", "phone"]
+    list_filter = ["organization", "is_unit_admin"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    autocomplete_fields = ["user"]
+
+
+class GroupMemberInline(admin.TabularInline):
+    model = GroupMember
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ResponseGroup)
+class ResponseGroupAdmin(UnitScopedAdmin):
+    list_display = ["name", "kind", "organization"]
+    list_filter = ["organization", "kind"]
+    inlines = [GroupMemberInline]
+
+
+class FrozenPlanInlineMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_editable
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_editable
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or obj.is_editable
+
+
+class WarningLevelInline(FrozenPlanInlineMixin, admin.TabularInline):
+    model = WarningLevel
+    extra = 0
+
+
+class HandlingCategoryInline(FrozenPlanInlineMixin, admin.StackedInline):
+    model = HandlingCategory
+    extra = 0
+
+
+class IncidentTypeInline(FrozenPlanInlineMixin, admin.TabularInline):
+    model = IncidentType
+    extra = 0
+
+
+class DeadlineRuleInline(FrozenPlanInlineMixin, admin.StackedInline):
+    model = DeadlineRule
+    extra = 0
+    filter_horizontal = ["levels", "categories"]
+
+
+@admin.register(EmergencyPlan)
+class EmergencyPlanAdmin(UnitScopedAdmin):
+    list_display = ["title", "organization", "version", "status", "activated_at"]
+    list_filter = ["organization", "status"]
+    readonly_fields = ["status", "activated_at", "based_on", "created_by", "created_at"]
+    inlines = [WarningLevelInline, HandlingCategoryInline, IncidentTypeInline, DeadlineRuleInline]
+    actions = ["make_revision", "activate"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and not obj.is_editable:
+            return [f.name for f in self.model._meta.fields]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: EmergencyPlan, form: Any, change: bool) -> None:
+        if not change:
+            from django.db.models import Max
+
+            obj.version = (
+                EmergencyPlan.objects.filter(organization=obj.organization).aggregate(v=Max("version"))["v"] or 0
+            ) + 1
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["version"] if obj is None else None
+
+    @admin.action(description=_("创建修订草稿"))
+    def make_revision(self, request: HttpRequest, queryset: QuerySet[EmergencyPlan]) -> None:
+        for plan in queryset:
+            try:
+                draft = plan_create_revision(plan=plan, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc.message), messages.ERROR)
+            else:
+                self.message_user(request, _("已创建草稿：%(plan)s") % {"plan": draft})
+
+    @admin.action(description=_("启用所选草稿"))
+    def activate(self, request: HttpRequest, queryset: QuerySet[EmergencyPlan]) -> None:
+        for plan in queryset:
+            try:
+                plan_activate(plan=plan, actor=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{plan}：{exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("已启用：%(plan)s") % {"plan": plan})
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEntry
+    extra = 0
+    can_delete = False
+    fields = ("recorded_at", "occurred_at", "actor", "kind", "from_state", "to_state", "summary")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _transition_action(name: str, label: Any) -> Any:
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        service = getattr(incident_services, f"incident_{name}")
+        for incident in queryset:
+            try:
+                service(incident_id=incident.pk, actor=request.user)
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{incident}：{exc.message}", messages.ERROR)
+            else:
+                modeladmin.message_user(request, _("%(incident)s：已完成") % {"incident": incident})
+
+    action.__name__ = name
+    return admin.action(description=label)(action)
+
+
+@admin.register(Incident)
+class IncidentAdmin(UnitScopedAdmin):
+    """Read-only: incidents change only through the workflow (services), never by editing rows."""
+
+    list_display = ["title", "organization", "state", "level", "discovered_at", "is_drill"]
+    list_filter = ["organization", "state", "is_drill"]
+    search_fields = ("title", "description")
+    date_hierarchy = "discovered_at"
+    inlines = [TimelineInline]
+    actions = [
+        _transition_action("start_assessment", _("转入研判")),
+        _transition_action("start_response", _("转入处置")),
+        _transition_action("start_tracking", _("转入跟踪")),
+        _transition_action("start_review", _("转入总结")),
+        _transition_action("archive", _("归档")),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True

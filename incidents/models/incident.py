@@ -1,0 +1,244 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from incidents.models.organization import Organization, ResponseGroup
+from incidents.models.plan import EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
+from incidents.roles import Role, user_has_role
+
+
+class State(models.TextChoices):
+    MONITORING = "monitoring", _("监测")
+    ASSESSING = "assessing", _("研判")
+    WARNING = "warning", _("预警")
+    RESPONDING = "responding", _("处置")
+    TRACKING = "tracking", _("跟踪")
+    REVIEWING = "reviewing", _("总结")
+    ARCHIVED = "archived", _("已归档")
+    DISMISSED = "dismissed", _("已排除")
+
+
+OPEN_STATES = (State.MONITORING, State.ASSESSING, State.WARNING, State.RESPONDING, State.TRACKING, State.REVIEWING)
+LEVEL_CHANGE_STATES = (State.WARNING, State.RESPONDING, State.TRACKING)
+
+
+class Platform(models.TextChoices):
+    WEIBO = "weibo", _("微博")
+    WECHAT = "wechat", _("微信")
+    DOUYIN = "douyin", _("抖音")
+    KUAISHOU = "kuaishou", _("快手")
+    BILIBILI = "bilibili", _("哔哩哔哩")
+    ZHIHU = "zhihu", _("知乎")
+    XIAOHONGSHU = "xiaohongshu", _("小红书")
+    FORUM = "forum", _("论坛 / 贴吧")
+    NEWS = "news", _("新闻网站")
+    APP = "app", _("新闻客户端")
+    VIDEO = "video", _("视频网站")
+    OTHER = "other", _("其他")
+
+
+def _roles(*roles: Role):  # type: ignore[no-untyped-def]
+    def check(incident: "Incident", user: object) -> bool:
+        return user_has_role(user, incident.organization_id, *roles)  # type: ignore[arg-type]
+
+    return check
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    """An online public-opinion incident, moved through its lifecycle only by incidents.services."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    plan = models.ForeignKey(
+        EmergencyPlan, verbose_name=_("适用预案版本"), on_delete=models.PROTECT, related_name="incidents"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    description = models.TextField(_("情况描述"), blank=True)
+    source_links = models.TextField(_("来源链接"), blank=True, help_text=_("每行一个链接。"))
+    platform = models.CharField(_("平台"), max_length=20, choices=Platform.choices, default=Platform.OTHER)
+    discovered_at = models.DateTimeField(_("发现时间"), db_index=True)
+    logged_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="reported_incidents"
+    )
+    incident_type = models.ForeignKey(
+        IncidentType, verbose_name=_("舆情类型"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    category = models.ForeignKey(
+        HandlingCategory, verbose_name=_("处置类别"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    level = models.ForeignKey(WarningLevel, verbose_name=_("预警级别"), null=True, blank=True, on_delete=models.PROTECT)
+    state = FSMField(_("状态"), default=State.MONITORING, choices=State.choices, protected=True, db_index=True)
+    assigned_groups = models.ManyToManyField(
+        ResponseGroup, verbose_name=_("承办工作组"), blank=True, related_name="incidents"
+    )
+    is_drill = models.BooleanField(_("演练"), default=False, help_text=_("应急演练产生的舆情，不计入统计。"))
+    dismissal_reason = models.TextField(_("排除理由"), blank=True)
+    warning_issued_at = models.DateTimeField(_("预警发布时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        _("上报上级时间"), null=True, blank=True, help_text=_("上报后上级主管部门可查看本事件。")
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("修改版本"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("舆情事件")
+        verbose_name_plural = _("舆情事件")
+        ordering = ["-discovered_at"]
+        indexes = [
+            models.Index(fields=["organization", "state", "-discovered_at"], name="incident_unit_state"),
+            models.Index(fields=["organization", "-discovered_at"], name="incident_unit_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # --- conditions (pure, no I/O beyond reading related rows)
+    def has_assessment(self) -> bool:
+        return self.assessments.exists()  # type: ignore[attr-defined]
+
+    def has_review(self) -> bool:
+        return hasattr(self, "review") and self.review is not None
+
+    # --- transitions: rules only; incidents.services saves, records and notifies
+    @transition(
+        field=state,
+        source=State.MONITORING,
+        target=State.ASSESSING,
+        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
+    )
+    def start_assessment(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.ASSESSING,
+        target=State.WARNING,
+        conditions=[has_assessment],  # type: ignore[list-item]
+        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
+    )
+    def issue_warning(self, level: WarningLevel, at: object) -> None:
+        self.level = level
+        self.warning_issued_at = at  # type: ignore[assignment]
+
+    @transition(
+        field=state,
+        source=State.ASSESSING,
+        target=State.DISMISSED,
+        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
+    )
+    def dismiss(self, reason: str, at: object) -> None:
+        self.dismissal_reason = reason
+        self.closed_at = at  # type: ignore[assignment]
+
+    @transition(
+        field=state,
+        source=State.WARNING,
+        target=State.RESPONDING,
+        permission=_roles(Role.LEADER, Role.HANDLER, Role.OFFICE),
+    )
+    def start_response(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.RESPONDING,
+        target=State.TRACKING,
+        permission=_roles(Role.HANDLER, Role.LEADER, Role.OFFICE),
+    )
+    def start_tracking(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.TRACKING,
+        target=State.RESPONDING,
+        permission=_roles(Role.MONITOR, Role.ANALYST, Role.HANDLER, Role.LEADER, Role.OFFICE),
+    )
+    def rebound(self) -> None:
+        pass
+
+    @transition(field=state, source=State.TRACKING, target=State.REVIEWING, permission=_roles(Role.LEADER, Role.OFFICE))
+    def start_review(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.REVIEWING,
+        target=State.ARCHIVED,
+        conditions=[has_review],  # type: ignore[list-item]
+        permission=_roles(Role.LEADER),
+    )
+    def archive(self, at: object) -> None:
+        self.closed_at = at  # type: ignore[assignment]
+
+    @transition(
+        field=state,
+        source=list(LEVEL_CHANGE_STATES),
+        target=None,
+        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
+    )
+    def change_level(self, level: WarningLevel) -> None:
+        self.level = level
+
+
+class TimelineEntry(models.Model):
+    """Append-only record of everything that happened to an incident: who, what, when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("登记")
+        EDITED = "edited", _("修改")
+        TRANSITION = "transition", _("状态变更")
+        LEVEL = "level", _("级别调整")
+        ASSIGNMENT = "assignment", _("分派")
+        ASSESSMENT = "assessment", _("研判")
+        MENTION = "mention", _("关联信息")
+        TASK = "task", _("任务")
+        MEASURE = "measure", _("处置措施")
+        REPORT = "report", _("报告")
+        STATEMENT = "statement", _("公开回应")
+        DEADLINE = "deadline", _("时限")
+        REVIEW = "review", _("总结评估")
+        ESCALATION = "escalation", _("上报")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="timeline"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
+    occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
+    from_state = models.CharField(_("原状态"), max_length=20, blank=True, choices=State.choices)
+    to_state = models.CharField(_("新状态"), max_length=20, blank=True, choices=State.choices)
+    summary = models.CharField(_("摘要"), max_length=500)
+    details = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("处置记录")
+        verbose_name_plural = _("处置记录")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("Timeline entries are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Timeline entries are append-only")

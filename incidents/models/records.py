@@ -1,0 +1,388 @@
+"""What people record while handling an incident: assessments, tasks, measures, reports,
+public statements, deadlines and the closing review."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from incidents.models.incident import Incident
+from incidents.models.organization import ResponseGroup
+from incidents.models.plan import DeadlineRule, HandlingCategory, WarningLevel
+
+
+class Assessment(models.Model):
+    class Trend(models.TextChoices):
+        RISING = "rising", _("上升")
+        STABLE = "stable", _("平稳")
+        FALLING = "falling", _("回落")
+
+    class Risk(models.TextChoices):
+        HIGH = "high", _("高")
+        MEDIUM = "medium", _("中")
+        LOW = "low", _("低")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("研判人"), on_delete=models.PROTECT, related_name="+"
+    )
+    nature = models.TextField(_("舆情性质"))
+    scope = models.TextField(_("影响范围"))
+    trend = models.CharField(_("发展趋势"), max_length=10, choices=Trend.choices)
+    risk = models.CharField(_("风险等级"), max_length=10, choices=Risk.choices)
+    proposed_level = models.ForeignKey(
+        WarningLevel, verbose_name=_("建议预警级别"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_category = models.ForeignKey(
+        HandlingCategory,
+        verbose_name=_("建议处置类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recommendation = models.TextField(_("处置建议"), blank=True)
+    created_at = models.DateTimeField(_("研判时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("研判意见")
+        verbose_name_plural = _("研判意见")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.incident} · {self.get_risk_display()}"
+
+
+class Review(models.Model):
+    """The closing summary and evaluation (总结评估); required before archiving."""
+
+    incident = models.OneToOneField(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="review"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("填写人"), on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.TextField(_("处置经过"))
+    evaluation = models.TextField(_("效果评估"))
+    lessons = models.TextField(_("经验教训"), blank=True)
+    plan_suggestions = models.TextField(_("预案修订建议"), blank=True)
+    accountability = models.TextField(_("责任追究"), blank=True)
+    created_at = models.DateTimeField(_("填写时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("总结评估")
+        verbose_name_plural = _("总结评估")
+
+    def __str__(self) -> str:
+        return f"{self.incident} · {_('总结评估')}"
+
+
+class Task(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("办理中")
+        DONE = "done", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    incident = models.ForeignKey(Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="tasks")
+    title = models.CharField(_("任务"), max_length=200)
+    description = models.TextField(_("要求"), blank=True)
+    assignee_group = models.ForeignKey(
+        ResponseGroup,
+        verbose_name=_("承办工作组"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incident_tasks",
+    )
+    due_at = models.DateTimeField(_("办理时限"), null=True, blank=True, db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    result = models.TextField(_("办理结果"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("交办人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("交办时间"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("处置任务")
+        verbose_name_plural = _("处置任务")
+        ordering = ["status", "due_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Measure(models.Model):
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("回复网民")
+        CLARIFICATION = "clarification", _("澄清辟谣")
+        TAKEDOWN = "takedown", _("请求平台删除违法信息")
+        ACCOUNT_BAN = "account_ban", _("请求平台封禁账号")
+        POLICE = "police", _("移交公安机关")
+        DISCIPLINE = "discipline", _("移交纪检监察")
+        MEDIA = "media", _("媒体沟通")
+        EDUCATION = "education", _("内部教育处理")
+        OTHER = "other", _("其他")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="measures"
+    )
+    kind = models.CharField(_("措施"), max_length=20, choices=Kind.choices)
+    description = models.TextField(_("具体情况"))
+    target = models.CharField(_("对象（平台、部门或媒体）"), max_length=200, blank=True)
+    url = models.URLField(_("相关链接"), max_length=1000, blank=True)
+    taken_at = models.DateTimeField(_("采取时间"))
+    outcome = models.TextField(_("结果"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("处置措施")
+        verbose_name_plural = _("处置措施")
+        ordering = ["taken_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.incident}"
+
+
+class Report(models.Model):
+    """An oral or written report to leadership (and optionally on to the superior unit)."""
+
+    class Kind(models.TextChoices):
+        ORAL = "oral", _("口头报告")
+        WRITTEN = "written", _("书面报告")
+
+    incident = models.ForeignKey(Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(_("报告方式"), max_length=10, choices=Kind.choices)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报告人"), on_delete=models.PROTECT, related_name="+"
+    )
+    reported_to = models.CharField(_("报告对象"), max_length=200)
+    to_superior = models.BooleanField(_("同时报上级主管部门"), default=False)
+    occurred_at = models.DateTimeField(_("报告时间"), help_text=_("实际报告的时间，可早于登记时间。"))
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    summary = models.TextField(_("内容摘要"))
+    cause = models.TextField(_("起因"), blank=True)
+    facts = models.TextField(_("基本事实"), blank=True)
+    measures_taken = models.TextField(_("已采取措施"), blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审阅领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_off_at = models.DateTimeField(_("审阅时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报告")
+        verbose_name_plural = _("报告")
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.incident}"
+
+
+def report_attachment_path(instance: "ReportAttachment", filename: str) -> str:
+    return f"reports/{instance.report.incident_id}/{instance.report_id}/{filename}"
+
+
+class ReportAttachment(models.Model):
+    report = models.ForeignKey(Report, verbose_name=_("报告"), on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("附件"), upload_to=report_attachment_path)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("报告附件")
+        verbose_name_plural = _("报告附件")
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class Statement(ConcurrentTransitionMixin, models.Model):
+    """A public statement or reply; only an approved version can be published (统一回复)."""
+
+    class Kind(models.TextChoices):
+        RESPONSE = "response", _("公开回应")
+        BULLETIN = "bulletin", _("情况通报")
+        REPLY = "reply", _("答复诉求")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待审定")
+        APPROVED = "approved", _("已审定")
+        REJECTED = "rejected", _("退回修改")
+        PUBLISHED = "published", _("已发布")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="statements"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.RESPONSE)
+    title = models.CharField(_("标题"), max_length=200)
+    status = FSMField(_("状态"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("起草人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
+    published_channel = models.CharField(_("发布渠道"), max_length=200, blank=True)
+    published_url = models.URLField(_("发布链接"), max_length=1000, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    version = models.PositiveIntegerField(_("修改版本"), default=1)
+
+    class Meta:
+        verbose_name = _("公开回应")
+        verbose_name_plural = _("公开回应")
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @transition(field=status, source=[Status.DRAFT, Status.REJECTED, Status.APPROVED], target=Status.DRAFT)
+    def revise(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.DRAFT, Status.REJECTED], target=Status.SUBMITTED)
+    def submit(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
+    def approve(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.APPROVED, target=Status.PUBLISHED)
+    def publish(self, channel: str, url: str, at: object, by: object) -> None:
+        self.published_channel = channel
+        self.published_url = url
+        self.published_at = at  # type: ignore[assignment]
+        self.published_by = by  # type: ignore[assignment]
+
+
+class StatementVersion(models.Model):
+    """Every text of a statement ever written, with the decision taken on it; never changed."""
+
+    class Decision(models.TextChoices):
+        NONE = "", _("未审定")
+        APPROVED = "approved", _("同意")
+        REJECTED = "rejected", _("退回")
+
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("公开回应"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("版本"))
+    text = models.TextField(_("正文"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("撰写人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("撰写时间"), auto_now_add=True)
+    decision = models.CharField(_("审定结果"), max_length=10, choices=Decision.choices, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
+    decision_comment = models.TextField(_("审定意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("回应稿版本")
+        verbose_name_plural = _("回应稿版本")
+        ordering = ["statement", "number"]
+        constraints = [models.UniqueConstraint(fields=["statement", "number"], name="statement_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.statement} v{self.number}"
+
+
+class Deadline(models.Model):
+    """One clock on one incident, planned from a rule of the incident's plan version."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("未到期")
+        MET = "met", _("已按时完成")
+        LATE = "late", _("逾期后完成")
+        MISSED = "missed", _("已逾期")
+        WAIVED = "waived", _("已豁免")
+        CANCELLED = "cancelled", _("不再适用")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="deadlines"
+    )
+    rule = models.ForeignKey(
+        DeadlineRule, verbose_name=_("时限规则"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("事项"), max_length=20, choices=DeadlineRule.Kind.choices)
+    name = models.CharField(_("名称"), max_length=60)
+    due_at = models.DateTimeField(_("到期时间"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    owner_group = models.ForeignKey(
+        ResponseGroup, verbose_name=_("责任工作组"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    met_by_report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    met_by_statement = models.ForeignKey(Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("豁免人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    waived_at = models.DateTimeField(_("豁免时间"), null=True, blank=True)
+    waiver_reason = models.TextField(_("豁免理由"), blank=True)
+    reminder_minutes = models.JSONField(_("提前提醒（分钟）"), default=list, blank=True)
+    escalation_interval_minutes = models.PositiveIntegerField(_("逾期升级间隔（分钟）"), default=15)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="deadline_pending_due"),
+            models.Index(fields=["incident", "status"], name="deadline_incident_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.incident}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.MISSED)

@@ -1,0 +1,192 @@
+"""Public statements and replies: draft → submit → leader approves or rejects → publish.
+
+Only the approved text can be published; editing an approved text makes a new version that
+needs a new approval; every version and every decision is kept (统一回复).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from incidents import events
+from incidents.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
+from incidents.models import State, Statement, StatementVersion
+from incidents.roles import Role, user_has_role
+from incidents.services.deadlines import STATEMENT_MEETS, deadlines_meet
+from incidents.services.locking import incident_lock
+from incidents.services.timeline import timeline_record
+
+DRAFTERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE, Role.HANDLER)
+PUBLISHERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
+STATEMENT_STATES = (State.WARNING, State.RESPONDING, State.TRACKING, State.ASSESSING)
+
+
+def _lock_statement(statement_id: int, expected_version: int | None) -> Statement:
+    try:
+        statement = Statement.objects.select_for_update(of=("self",)).select_related("incident").get(pk=statement_id)
+    except Statement.DoesNotExist as exc:
+        raise DomainError(_("回应稿不存在。"), code="not_found") from exc
+    if expected_version is not None and statement.version != expected_version:
+        raise StaleObject(_("该回应稿已被他人更新，请刷新页面后再操作。"))
+    return statement
+
+
+def _current(statement: Statement) -> StatementVersion:
+    return statement.versions.order_by("-number").first()  # type: ignore[return-value]
+
+
+def _run(statement: Statement, method_name: str, what: str, **kwargs: Any) -> None:
+    method = getattr(statement, method_name)
+    if not method._django_fsm.has_transition(statement.status):
+        raise InvalidTransition(
+            _("回应稿当前为“%(status)s”，不能%(what)s。") % {"status": statement.get_status_display(), "what": what}
+        )
+    method(**kwargs)
+    statement.version += 1
+    try:
+        statement.save()
+    except ConcurrentTransition as exc:
+        raise StaleObject(_("该回应稿已被他人更新，请刷新页面后再操作。")) from exc
+
+
+def statement_create(
+    *, incident_id: int, actor: Any, title: str, text: str, kind: str = Statement.Kind.RESPONSE
+) -> Statement:
+    """Draft a statement (version 1) on an incident that is being handled."""
+    if kind not in Statement.Kind.values:
+        raise DomainError(_("请选择回应类型。"), field="kind")
+    if not (title or "").strip():
+        raise DomainError(_("请填写标题。"), field="title")
+    if not (text or "").strip():
+        raise DomainError(_("请填写正文。"), field="text")
+    with transaction.atomic():
+        incident = incident_lock(incident_id)
+        if not user_has_role(actor, incident.organization_id, *DRAFTERS):
+            raise NotPermitted(_("只有宣传组、处置组或领导小组可以起草回应稿。"))
+        if incident.state not in STATEMENT_STATES:
+            raise InvalidTransition(
+                _("当前状态为“%(state)s”，不能起草回应稿。") % {"state": incident.get_state_display()}
+            )
+        statement = Statement.objects.create(incident=incident, kind=kind, title=title.strip(), created_by=actor)
+        StatementVersion.objects.create(statement=statement, number=1, text=text.strip(), author=actor)
+        timeline_record(
+            incident=incident,
+            kind="statement",
+            actor=actor,
+            summary=_("起草%(kind)s“%(title)s”") % {"kind": statement.get_kind_display(), "title": statement.title},
+            details={"statement_id": statement.pk, "version": 1},
+        )
+    return statement
+
+
+def statement_revise(*, statement_id: int, actor: Any, text: str, expected_version: int | None = None) -> Statement:
+    """Save a new text as a new version; an approved or rejected statement goes back to draft."""
+    if not (text or "").strip():
+        raise DomainError(_("请填写正文。"), field="text")
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version)
+        if not user_has_role(actor, statement.incident.organization_id, *DRAFTERS):
+            raise NotPermitted(_("只有宣传组、处置组或领导小组可以修改回应稿。"))
+        current = _current(statement)
+        if current.text == text.strip():
+            raise DomainError(_("正文没有变化。"), field="text")
+        _run(statement, "revise", _("修改"))
+        number = current.number + 1
+        StatementVersion.objects.create(statement=statement, number=number, text=text.strip(), author=actor)
+        timeline_record(
+            incident=statement.incident,
+            kind="statement",
+            actor=actor,
+            summary=_("修改回应稿“%(title)s”（第 %(n)s 版）") % {"title": statement.title, "n": number},
+            details={"statement_id": statement.pk, "version": number},
+        )
+    return statement
+
+
+def statement_submit(*, statement_id: int, actor: Any, expected_version: int | None = None) -> Statement:
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version)
+        if not user_has_role(actor, statement.incident.organization_id, *DRAFTERS):
+            raise NotPermitted(_("只有宣传组、处置组或领导小组可以提交审定。"))
+        _run(statement, "submit", _("提交审定"))
+        timeline_record(
+            incident=statement.incident,
+            kind="statement",
+            actor=actor,
+            summary=_("提交审定“%(title)s”") % {"title": statement.title},
+            details={"statement_id": statement.pk, "version": _current(statement).number},
+        )
+        events.publish(events.STATEMENT_SUBMITTED, {"statement_id": statement.pk, "incident_id": statement.incident_id})
+    return statement
+
+
+def statement_decide(
+    *, statement_id: int, actor: Any, approve: bool, comment: str = "", expected_version: int | None = None
+) -> Statement:
+    """A leader approves or rejects the submitted version; a rejection needs a comment."""
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise DomainError(_("退回时请填写修改意见。"), field="comment")
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version)
+        if not user_has_role(actor, statement.incident.organization_id, Role.LEADER):
+            raise NotPermitted(_("只有领导小组成员可以审定回应稿。"))
+        _run(statement, "approve" if approve else "reject", _("审定"))
+        version = _current(statement)
+        version.decision = StatementVersion.Decision.APPROVED if approve else StatementVersion.Decision.REJECTED
+        version.decided_by = actor
+        version.decided_at = timezone.now()
+        version.decision_comment = comment
+        version.save(update_fields=["decision", "decided_by", "decided_at", "decision_comment"])
+        summary = _("审定同意“%(title)s”（第 %(n)s 版）") if approve else _("退回修改“%(title)s”（第 %(n)s 版）")
+        timeline_record(
+            incident=statement.incident,
+            kind="statement",
+            actor=actor,
+            summary=summary % {"title": statement.title, "n": version.number},
+            details={"statement_id": statement.pk, "version": version.number, "comment": comment},
+        )
+        events.publish(
+            events.STATEMENT_APPROVED if approve else events.STATEMENT_REJECTED,
+            {"statement_id": statement.pk, "incident_id": statement.incident_id},
+        )
+    return statement
+
+
+def statement_publish(
+    *,
+    statement_id: int,
+    actor: Any,
+    channel: str,
+    url: str = "",
+    published_at: datetime | None = None,
+    expected_version: int | None = None,
+) -> Statement:
+    """Mark the approved version as published (channel, time, link); meets the response clock."""
+    if not (channel or "").strip():
+        raise DomainError(_("请填写发布渠道。"), field="channel")
+    at = published_at or timezone.now()
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version)
+        incident = statement.incident
+        if not user_has_role(actor, incident.organization_id, *PUBLISHERS):
+            raise NotPermitted(_("只有宣传组或领导小组可以发布回应。"))
+        if at > timezone.now() or at < incident.discovered_at:
+            raise DomainError(_("发布时间须在舆情发现之后、当前时间之前。"), field="published_at")
+        _run(statement, "publish", _("发布"), channel=channel.strip(), url=url, at=at, by=actor)
+        timeline_record(
+            incident=incident,
+            kind="statement",
+            actor=actor,
+            occurred_at=at,
+            summary=_("发布%(kind)s“%(title)s”（%(channel)s）")
+            % {"kind": statement.get_kind_display(), "title": statement.title, "channel": channel.strip()},
+            details={"statement_id": statement.pk, "version": _current(statement).number, "url": url},
+        )
+        deadlines_meet(incident=incident, kind=STATEMENT_MEETS[statement.kind], at=at, actor=actor, statement=statement)
+        events.publish(events.STATEMENT_PUBLISHED, {"statement_id": statement.pk, "incident_id": incident.pk})
+    return statement

@@ -1,0 +1,90 @@
+"""Monitored posts (Mention): added by staff now, by automated sources later, through one path."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.errors import DomainError, InvalidTransition, NotPermitted
+from incidents.models import Incident, Platform
+from incidents.roles import Role, user_has_role, user_organization_id
+from incidents.services.locking import incident_lock, incident_touch
+from incidents.services.timeline import timeline_record
+from monitoring.models import Mention, mention_content_hash
+
+
+def mention_create(
+    *,
+    actor: Any,
+    platform: str,
+    text: str,
+    url: str = "",
+    author_handle: str = "",
+    published_at: datetime | None = None,
+    captured_at: datetime | None = None,
+    incident: Incident | None = None,
+) -> Mention:
+    """Save a post for the actor's unit; the same post twice (by content hash) is refused."""
+    organization_id = user_organization_id(actor)
+    if organization_id is None or not user_has_role(actor, organization_id, *Role):
+        raise NotPermitted(_("只有本单位应急工作组成员可以录入舆情信息。"))
+    if platform not in Platform.values:
+        raise DomainError(_("请选择平台。"), field="platform")
+    if not (text or "").strip():
+        raise DomainError(_("请填写内容。"), field="text")
+    now = timezone.now()
+    if published_at is not None and published_at > now:
+        raise DomainError(_("发布时间不能晚于当前时间。"), field="published_at")
+    content_hash = mention_content_hash(url or "", text)
+    with transaction.atomic():
+        if Mention.objects.filter(organization_id=organization_id, content_hash=content_hash).exists():
+            raise DomainError(_("这条信息已经录入过。"), field="text", code="duplicate")
+        mention = Mention.objects.create(
+            organization_id=organization_id,
+            platform=platform,
+            url=url or "",
+            author_handle=author_handle,
+            text=text.strip(),
+            published_at=published_at,
+            captured_at=captured_at or now,
+            content_hash=content_hash,
+            captured_by=actor,
+        )
+        if incident is not None:
+            mention_attach(mention_id=mention.pk, incident_id=incident.pk, actor=actor)
+            mention.refresh_from_db()
+    return mention
+
+
+def mention_attach(*, mention_id: int, incident_id: int, actor: Any) -> Mention:
+    """Link a post of the unit to one of the unit's open incidents."""
+    with transaction.atomic():
+        incident = incident_lock(incident_id)
+        try:
+            mention = Mention.objects.select_for_update().get(pk=mention_id)
+        except Mention.DoesNotExist as exc:
+            raise DomainError(_("舆情信息不存在。"), code="not_found") from exc
+        if not user_has_role(actor, incident.organization_id, *Role):
+            raise NotPermitted(_("只有本单位应急工作组成员可以关联舆情信息。"))
+        if mention.organization_id != incident.organization_id:
+            raise DomainError(_("只能关联本单位的舆情信息。"), field="mention")
+        if not incident.is_open:
+            raise InvalidTransition(_("已办结的舆情不能再关联信息。"))
+        if mention.incident_id == incident.pk:
+            return mention
+        if mention.incident_id is not None:
+            raise DomainError(_("这条信息已关联到其他舆情。"), field="mention")
+        mention.incident = incident
+        mention.save(update_fields=["incident"])
+        timeline_record(
+            incident=incident,
+            kind="mention",
+            actor=actor,
+            summary=_("关联%(platform)s信息：%(text)s")
+            % {"platform": mention.get_platform_display(), "text": mention.text[:60]},
+            details={"mention_id": mention.pk, "url": mention.url},
+        )
+        incident_touch(incident)
+    return mention

@@ -1,0 +1,94 @@
+"""The shared test base: named users in named units, as in every test of this project.
+
+Unit 示范区教育局 (under 示范市教育局):
+  alice  leader (领导小组组长)      bob    monitor          ann   analyst
+  hank   handler                  sara   spokesperson     olga  office
+  lee    legal                    nina   no group at all (belongs to the unit, holds no role)
+Unit 邻区教育局 (also under 示范市教育局): charlie, a leader there.
+Unit 示范市教育局 (the superior): sam, a leader there.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.test import TestCase
+from django.utils import timezone
+
+from incidents.models import GroupMember, Incident, Membership, Organization, ResponseGroup
+from incidents.services.plans import plan_create_default, response_groups_create_default
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_unit(name: str, code: str, parent: Organization | None = None) -> Organization:
+    unit = Organization.objects.create(name=name, code=code, parent=parent)
+    response_groups_create_default(organization=unit)
+    plan_create_default(organization=unit)
+    return unit
+
+
+def make_user(username: str, unit: Organization, *group_kinds: str, position: str = "member") -> Any:
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=username.title())
+    Membership.objects.create(user=user, organization=unit)
+    for kind in group_kinds:
+        group = ResponseGroup.objects.get(organization=unit, kind=kind)
+        GroupMember.objects.create(group=group, user=user, position=position)
+    return user
+
+
+class BaseTestCase(TestCase):
+    superior: Organization
+    unit: Organization
+    other_unit: Organization
+    alice: Any
+    bob: Any
+    ann: Any
+    hank: Any
+    sara: Any
+    olga: Any
+    lee: Any
+    nina: Any
+    charlie: Any
+    sam: Any
+    plan: Any
+    level1: Any
+    level2: Any
+    level3: Any
+    inquiry: Any
+
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.superior = make_unit("示范市教育局", "city")
+        cls.unit = make_unit("示范区教育局", "district", parent=cls.superior)
+        cls.other_unit = make_unit("邻区教育局", "other", parent=cls.superior)
+        cls.alice = make_user("alice", cls.unit, "leadership", position="head")
+        cls.bob = make_user("bob", cls.unit, "monitoring")
+        cls.ann = make_user("ann", cls.unit, "analysis")
+        cls.hank = make_user("hank", cls.unit, "handling")
+        cls.sara = make_user("sara", cls.unit, "publicity")
+        cls.olga = make_user("olga", cls.unit, "office")
+        cls.lee = make_user("lee", cls.unit, "legal")
+        cls.nina = make_user("nina", cls.unit)
+        cls.charlie = make_user("charlie", cls.other_unit, "leadership")
+        cls.sam = make_user("sam", cls.superior, "leadership")
+        cls.plan = cls.unit.plans.get(status="active")
+        cls.level1, cls.level2, cls.level3 = list(cls.plan.levels.order_by("rank"))
+        cls.inquiry = cls.plan.categories.get(code="inquiry")
+
+    def log_incident(self, user: Any = None, minutes_ago: int = 5, **kwargs: Any) -> Incident:
+        from incidents.services.incidents import incident_create
+
+        kwargs.setdefault("title", "网传某校食堂饭菜质量问题")
+        return incident_create(
+            actor=user or self.bob, discovered_at=timezone.now() - timedelta(minutes=minutes_ago), **kwargs
+        )
+
+    def fresh(self, user: Any) -> Any:
+        """The same user without cached roles, as a new request would see it."""
+        return get_user_model().objects.get(pk=user.pk)
+
+
+def aware(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A Shanghai wall-clock time as an aware datetime."""
+    return timezone.make_aware(datetime(year, month, day, hour, minute))
