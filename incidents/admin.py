@@ -27,7 +27,12 @@ from incidents.models import (
 )
 from incidents.roles import user_organization_id
 from incidents.services import incidents as incident_services
-from incidents.services.plans import plan_activate, plan_create_revision
+from incidents.services.plans import (
+    plan_activate,
+    plan_create_default,
+    plan_create_revision,
+    response_groups_create_default,
+)
 
 
 class UnitScopedAdmin(admin.ModelAdmin):
@@ -61,6 +66,17 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [MembershipInline]
+    actions = ["set_up_default_plan"]
+
+    @admin.action(description=_("创建默认预案和工作组"))
+    def set_up_default_plan(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
+        for organization in queryset:
+            response_groups_create_default(organization=organization)
+            if organization.plans.filter(status=EmergencyPlan.Status.ACTIVE).exists():
+                self.message_user(request, _("%(unit)s 已有现行预案，只补齐了工作组。") % {"unit": organization})
+                continue
+            plan = plan_create_default(organization=organization, actor=request.user)
+            self.message_user(request, _("已为 %(unit)s 启用：%(plan)s") % {"unit": organization, "plan": plan})
 
 
 @admin.register(Membership)

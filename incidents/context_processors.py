@@ -1,9 +1,24 @@
+from functools import cache
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 
 from incidents.roles import ROLE_LABELS, user_roles
 from incidents.selectors import organization_of
+
+
+@cache
+def _notifications_available() -> bool:
+    """The notification centre lives in another app; the header shows it only once it exists."""
+    if not apps.is_installed("notifications"):
+        return False
+    try:
+        reverse("notifications:badge")
+    except NoReverseMatch:
+        return False
+    return True
 
 
 def current_unit(request: HttpRequest) -> dict[str, Any]:
@@ -15,4 +30,5 @@ def current_unit(request: HttpRequest) -> dict[str, Any]:
         "current_unit": organization_of(user),
         "current_roles": roles,
         "current_role_labels": [ROLE_LABELS[role] for role in sorted(roles)],
+        "notifications_enabled": _notifications_available(),
     }

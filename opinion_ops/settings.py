@@ -51,16 +51,20 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_fsm",
     "incidents",
     "monitoring",
+    "notifications",
+    "integrations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "opinion_ops.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,6 +138,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -192,21 +198,97 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one fixed schedule of periodic work; each entry ticks a sweeper that reads due rows.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Deadlines: a 1 s tick keeps reminders within seconds of their planned time (docs/deadlines.md).
+DEADLINE_SWEEP_SECONDS = float(env_str("DEADLINE_SWEEP_SECONDS", "1"))
+CELERY_BEAT_SCHEDULE["sweep-deadlines"] = {
+    "task": "incidents.tasks.sweep_deadlines_task",
+    "schedule": DEADLINE_SWEEP_SECONDS,
+    "options": {"expires": 30},
+}
+CELERY_BEAT_SCHEDULE["sweep-deliveries"] = {
+    "task": "notifications.tasks.sweep_deliveries_task",
+    "schedule": float(env_str("DELIVERY_SWEEP_SECONDS", "5")),
+    "options": {"expires": 30},
+}
+# A delivery whose queued task has not claimed it after this long is queued again; a send still
+# unfinished after NOTIFICATION_SEND_LEASE_SECONDS is presumed lost with its worker and retried.
+NOTIFICATION_DISPATCH_LEASE_SECONDS = env_int("NOTIFICATION_DISPATCH_LEASE_SECONDS", 15)
+NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
+    "task": "integrations.tasks.sweep_webhook_deliveries_task",
+    "schedule": 10.0,
+}
 
-# --- Django REST framework and the OpenAPI schema.
+# --- Cache: Redis when REDIS_URL is set (shared by all web processes: rate limits), else in-process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": "opinion_ops",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Django REST framework and the OpenAPI schema (docs/api.md).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "integrations.permissions.TokenScope",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "integrations.parsers.ApiFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "integrations.parsers.ApiPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["integrations.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "integrations.throttles.ApiTokenRateThrottle",
+        "integrations.throttles.SessionUserRateThrottle",
+        "integrations.throttles.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env_str("API_TOKEN_RATE", "600/min"),
+        "user": env_str("API_USER_RATE", "1200/min"),
+        "anon": env_str("API_ANON_RATE", "60/min"),
+    },
+    "EXCEPTION_HANDLER": "integrations.api_errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpinionOps API",
-    "DESCRIPTION": "舆情应急处置平台 REST API",
+    "DESCRIPTION": "舆情应急处置平台 REST API — authentication, errors, webhooks: see docs/api.md",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStateEnum": "incidents.models.incident.State",
+        "PlatformEnum": "incidents.models.incident.Platform",
+        "TimelineKindEnum": "incidents.models.incident.TimelineEntry.Kind",
+        "ResponseGroupKindEnum": "incidents.models.organization.ResponseGroup.Kind",
+        "DeadlineKindEnum": "incidents.models.plan.DeadlineRule.Kind",
+        "ReportKindEnum": "incidents.models.records.Report.Kind",
+        "MeasureKindEnum": "incidents.models.records.Measure.Kind",
+        "StatementKindEnum": "incidents.models.records.Statement.Kind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api_base.add_error_responses",
+    ],
 }
 
 # --- Mail (notifications use it when configured).

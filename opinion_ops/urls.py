@@ -8,5 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("opinion_ops.api_urls")),
+    path("notifications/", include("notifications.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("incidents.urls")),
 ]

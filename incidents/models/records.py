@@ -370,6 +370,19 @@ class Deadline(models.Model):
     reminder_minutes = models.JSONField(_("提前提醒（分钟）"), default=list, blank=True)
     escalation_interval_minutes = models.PositiveIntegerField(_("逾期升级间隔（分钟）"), default=15)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    # The clock's next reminder or escalation; the sweeper reads only rows whose time has come.
+    next_action_at = models.DateTimeField(_("下次提醒或升级时间"), null=True, blank=True)
+    missed_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
+    escalation_step = models.PositiveSmallIntegerField(_("已升级次数"), default=0)
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("时限")
@@ -378,6 +391,9 @@ class Deadline(models.Model):
         indexes = [
             models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="deadline_pending_due"),
             models.Index(fields=["incident", "status"], name="deadline_incident_status"),
+            models.Index(
+                fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False), name="deadline_next_action"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -386,3 +402,28 @@ class Deadline(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.MISSED)
+
+
+class DeadlineSignal(models.Model):
+    """One reminder, miss or escalation of a clock; its unique key makes it happen exactly once."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("到期提醒")
+        MISSED = "missed", _("逾期通知")
+        ESCALATION = "escalation", _("逾期升级")
+
+    deadline = models.ForeignKey(Deadline, verbose_name=_("时限"), on_delete=models.PROTECT, related_name="signals")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    step = models.PositiveIntegerField(_("序号"), help_text=_("提醒为提前分钟数，升级为第几次升级。"))
+    key = models.CharField(_("幂等键"), max_length=120, unique=True)
+    planned_at = models.DateTimeField(_("计划时间"))
+    created_at = models.DateTimeField(_("发出时间"), auto_now_add=True)
+    recipients = models.JSONField(_("接收人"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("时限提醒记录")
+        verbose_name_plural = _("时限提醒记录")
+        ordering = ["planned_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.deadline}"

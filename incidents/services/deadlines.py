@@ -13,6 +13,7 @@ from incidents import events
 from incidents.errors import DomainError, NotPermitted
 from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Incident, Report, ResponseGroup, Statement
 from incidents.roles import Role, user_has_role
+from incidents.services.deadline_clock import deadline_reschedule
 from incidents.services.timeline import timeline_record
 
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
@@ -79,6 +80,7 @@ def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[
     groups = {g.kind: g for g in ResponseGroup.objects.filter(organization_id=incident.organization_id).order_by("-id")}
     changes: list[dict[str, Any]] = []
     open_incident = incident.is_open
+    now = timezone.now()
     for rule in rules:
         current = existing.get(rule.pk)
         due = rule_due_at(rule, incident) if open_incident and rule_applies(rule, incident) else None
@@ -87,11 +89,12 @@ def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[
         if due is None:
             if current is not None:
                 current.status = Deadline.Status.CANCELLED
-                current.save(update_fields=["status"])
+                current.next_action_at = None
+                current.save(update_fields=["status", "next_action_at"])
                 changes.append({"deadline": current.name, "change": "cancelled"})
             continue
         if current is None:
-            deadline = Deadline.objects.create(
+            deadline = Deadline(
                 incident=incident,
                 rule=rule,
                 kind=rule.kind,
@@ -101,13 +104,31 @@ def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[
                 reminder_minutes=list(rule.reminder_minutes or []),
                 escalation_interval_minutes=rule.escalation_interval_minutes,
             )
+            deadline_reschedule(deadline, now)
+            deadline.save()
             changes.append({"deadline": deadline.name, "change": "planned", "due_at": due.isoformat()})
         elif current.due_at != due:
             old = current.due_at
             current.due_at = due
-            if current.status == Deadline.Status.MISSED and due > timezone.now():
+            if current.status == Deadline.Status.MISSED and due > now:
+                # A new due time in the future: the clock runs again from the start.
                 current.status = Deadline.Status.PENDING
-            current.save(update_fields=["due_at", "status"])
+                current.missed_at = None
+                current.escalation_step = 0
+                current.acknowledged_at = None
+                current.acknowledged_by = None
+            deadline_reschedule(current, now)
+            current.save(
+                update_fields=[
+                    "due_at",
+                    "status",
+                    "missed_at",
+                    "escalation_step",
+                    "acknowledged_at",
+                    "acknowledged_by",
+                    "next_action_at",
+                ]
+            )
             changes.append(
                 {"deadline": current.name, "change": "replanned", "from": old.isoformat(), "due_at": due.isoformat()}
             )
@@ -140,7 +161,8 @@ def deadlines_meet(
         deadline.met_at = at
         deadline.met_by_report = report
         deadline.met_by_statement = statement
-        deadline.save(update_fields=["status", "met_at", "met_by_report", "met_by_statement"])
+        deadline.next_action_at = None
+        deadline.save(update_fields=["status", "met_at", "met_by_report", "met_by_statement", "next_action_at"])
         timeline_record(
             incident=incident,
             kind="deadline",
@@ -174,7 +196,8 @@ def deadline_waive(*, deadline_id: int, actor: Any, reason: str) -> Deadline:
         deadline.waived_by = actor
         deadline.waived_at = now
         deadline.waiver_reason = reason
-        deadline.save(update_fields=["status", "waived_by", "waived_at", "waiver_reason"])
+        deadline.next_action_at = None
+        deadline.save(update_fields=["status", "waived_by", "waived_at", "waiver_reason", "next_action_at"])
         timeline_record(
             incident=deadline.incident,
             kind="deadline",

@@ -47,3 +47,47 @@ class AdminTests(BaseTestCase):
         self.assertContains(response, "不能执行此操作")
         incident.refresh_from_db()
         self.assertEqual(incident.state, "monitoring")
+
+
+class OrganizationAdminTests(BaseTestCase):
+    def test_a_superuser_sets_up_a_new_unit_with_the_default_plan_and_groups(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from incidents.models import Organization
+
+        root = get_user_model().objects.create_superuser("root", password="x")
+        self.client.force_login(root)
+        response = self.client.post(
+            "/admin/incidents/organization/add/",
+            {
+                "name": "新设单位",
+                "code": "new-unit",
+                "parent": self.superior.pk,
+                "memberships-TOTAL_FORMS": 0,
+                "memberships-INITIAL_FORMS": 0,
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        unit = Organization.objects.get(code="new-unit")
+        self.client.post(
+            "/admin/incidents/organization/", {"action": "set_up_default_plan", "_selected_action": [unit.pk]}
+        )
+        self.assertEqual(unit.plans.get().status, "active")
+        self.assertEqual(unit.response_groups.count(), 8)
+
+    def test_a_unit_cannot_be_its_own_superior(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        root = get_user_model().objects.create_superuser("root", password="x")
+        self.client.force_login(root)
+        response = self.client.post(
+            f"/admin/incidents/organization/{self.superior.pk}/change/",
+            {
+                "name": self.superior.name,
+                "code": self.superior.code,
+                "parent": self.unit.pk,
+                "memberships-TOTAL_FORMS": 0,
+                "memberships-INITIAL_FORMS": 0,
+            },
+        )
+        self.assertContains(response, "上级主管部门不能是本单位或其下级单位")

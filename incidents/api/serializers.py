@@ -1,0 +1,503 @@
+"""API representations of the incident domain. Output serializers read; input serializers only
+validate shapes and types — the rules live in incidents.services, which the views call."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.api.fields import UnitScopedPrimaryKeyField, UnitUserField, VisibleIncidentField
+from incidents.models import (
+    Assessment,
+    Deadline,
+    DeadlineRule,
+    EmergencyPlan,
+    HandlingCategory,
+    Incident,
+    IncidentType,
+    Measure,
+    Platform,
+    Report,
+    ResponseGroup,
+    Review,
+    Statement,
+    StatementVersion,
+    Task,
+    TimelineEntry,
+    WarningLevel,
+)
+from integrations.api_base import StrictSerializer
+from integrations.parsers import ApiDateTimeField
+
+TEXT_MAX = 20_000
+
+
+def level_field(**kwargs: Any) -> UnitScopedPrimaryKeyField:
+    return UnitScopedPrimaryKeyField(model=WarningLevel, unit_lookup="plan__organization_id", **kwargs)
+
+
+def category_field(**kwargs: Any) -> UnitScopedPrimaryKeyField:
+    return UnitScopedPrimaryKeyField(model=HandlingCategory, unit_lookup="plan__organization_id", **kwargs)
+
+
+def type_field(**kwargs: Any) -> UnitScopedPrimaryKeyField:
+    return UnitScopedPrimaryKeyField(model=IncidentType, unit_lookup="plan__organization_id", **kwargs)
+
+
+def group_field(**kwargs: Any) -> UnitScopedPrimaryKeyField:
+    return UnitScopedPrimaryKeyField(model=ResponseGroup, unit_lookup="organization_id", **kwargs)
+
+
+def text(max_length: int = TEXT_MAX, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, **kwargs)
+
+
+def version_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False, min_value=1, max_value=2_147_483_647, help_text="Expected version (optimistic locking)."
+    )
+
+
+# --- incidents
+class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    level_name = serializers.CharField(source="level.name", read_only=True, allow_null=True)
+    level_rank = serializers.IntegerField(source="level.rank", read_only=True, allow_null=True)
+    category_code = serializers.CharField(source="category.code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "organization",
+            "plan",
+            "title",
+            "description",
+            "source_links",
+            "platform",
+            "state",
+            "level",
+            "level_name",
+            "level_rank",
+            "category",
+            "category_code",
+            "incident_type",
+            "reporter",
+            "is_drill",
+            "discovered_at",
+            "logged_at",
+            "warning_issued_at",
+            "escalated_at",
+            "closed_at",
+            "dismissal_reason",
+            "assigned_groups",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "available_transitions"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_transitions(self, incident: Incident) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        names = [t.name for t in incident.get_available_user_state_transitions(request.user)]  # type: ignore[attr-defined]
+        return sorted(name.replace("_", "-") for name in names)
+
+
+class IncidentCreateSerializer(StrictSerializer):
+    title = text(200)
+    discovered_at = ApiDateTimeField()
+    description = text(required=False, allow_blank=True, default="")
+    source_links = text(required=False, allow_blank=True, default="")
+    platform = serializers.ChoiceField(choices=Platform.choices, required=False, default=Platform.OTHER)
+    incident_type = type_field(required=False, allow_null=True, default=None)
+    category = category_field(required=False, allow_null=True, default=None)
+    is_drill = serializers.BooleanField(required=False, default=False)
+
+
+class IncidentUpdateSerializer(StrictSerializer):
+    title = text(200, required=False)
+    discovered_at = ApiDateTimeField(required=False)
+    description = text(required=False, allow_blank=True)
+    source_links = text(required=False, allow_blank=True)
+    platform = serializers.ChoiceField(choices=Platform.choices, required=False)
+    incident_type = type_field(required=False, allow_null=True)
+    category = category_field(required=False, allow_null=True)
+    is_drill = serializers.BooleanField(required=False)
+    version = version_field()
+
+
+class TransitionSerializer(StrictSerializer):
+    version = version_field()
+
+
+class LevelTransitionSerializer(TransitionSerializer):
+    level = level_field()
+
+
+class ReasonTransitionSerializer(TransitionSerializer):
+    reason = text(2000)
+
+
+class ChangeLevelSerializer(TransitionSerializer):
+    level = level_field()
+    reason = text(2000)
+
+
+class EscalateSerializer(TransitionSerializer):
+    note = text(2000, required=False, allow_blank=True, default="")
+
+
+class AssignGroupsSerializer(TransitionSerializer):
+    groups = serializers.ListField(child=group_field(), max_length=50, allow_empty=True)
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    details = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "incident", "kind", "actor", "recorded_at", "occurred_at", "from_state", "to_state", "summary"]
+        fields = [*fields, "details"]
+        read_only_fields = fields
+
+
+# --- records
+class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "incident",
+            "author",
+            "nature",
+            "scope",
+            "trend",
+            "risk",
+            "proposed_level",
+            "proposed_category",
+            "recommendation",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    nature = text()
+    scope = text()
+    trend = serializers.ChoiceField(choices=Assessment.Trend.choices)
+    risk = serializers.ChoiceField(choices=Assessment.Risk.choices)
+    proposed_level = level_field(required=False, allow_null=True, default=None)
+    proposed_category = category_field(required=False, allow_null=True, default=None)
+    recommendation = text(required=False, allow_blank=True, default="")
+
+
+class ReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "incident",
+            "author",
+            "summary",
+            "evaluation",
+            "lessons",
+            "plan_suggestions",
+            "accountability",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    summary = text()
+    evaluation = text()
+    lessons = text(required=False, allow_blank=True, default="")
+    plan_suggestions = text(required=False, allow_blank=True, default="")
+    accountability = text(required=False, allow_blank=True, default="")
+
+
+class TaskSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "incident",
+            "title",
+            "description",
+            "assignee_group",
+            "assignee",
+            "due_at",
+            "status",
+            "result",
+            "created_by",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
+class TaskCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    title = text(200)
+    description = text(required=False, allow_blank=True, default="")
+    assignee_group = group_field(required=False, allow_null=True, default=None)
+    assignee = UnitUserField(required=False, allow_null=True, default=None)
+    due_at = ApiDateTimeField(required=False, allow_null=True, default=None)
+
+
+class TaskCompleteSerializer(StrictSerializer):
+    result = text()
+
+
+class MeasureSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    url = serializers.CharField(read_only=True, help_text="http(s) link, or empty")
+
+    class Meta:
+        model = Measure
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "description",
+            "target",
+            "url",
+            "taken_at",
+            "outcome",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class MeasureCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    kind = serializers.ChoiceField(choices=Measure.Kind.choices)
+    description = text()
+    taken_at = ApiDateTimeField()
+    target = text(200, required=False, allow_blank=True, default="")
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    outcome = text(required=False, allow_blank=True, default="")
+
+
+class ReportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "reported_by",
+            "reported_to",
+            "to_superior",
+            "occurred_at",
+            "recorded_at",
+            "summary",
+            "cause",
+            "facts",
+            "measures_taken",
+            "signed_off_by",
+            "signed_off_at",
+        ]
+        read_only_fields = fields
+
+
+class ReportCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    kind = serializers.ChoiceField(choices=Report.Kind.choices)
+    reported_to = text(200)
+    occurred_at = ApiDateTimeField()
+    summary = text()
+    cause = text(required=False, allow_blank=True, default="")
+    facts = text(required=False, allow_blank=True, default="")
+    measures_taken = text(required=False, allow_blank=True, default="")
+    to_superior = serializers.BooleanField(required=False, default=False)
+
+
+class StatementVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = StatementVersion
+        fields = ["number", "text", "author", "created_at", "decision", "decided_by", "decided_at", "decision_comment"]
+        read_only_fields = fields
+
+
+class StatementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    versions = StatementVersionSerializer(many=True, read_only=True)
+    published_url = serializers.CharField(read_only=True, help_text="http(s) link, or empty")
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "incident",
+            "kind",
+            "title",
+            "status",
+            "created_by",
+            "created_at",
+            "published_channel",
+            "published_url",
+            "published_at",
+            "published_by",
+            "version",
+            "versions",
+        ]
+        read_only_fields = fields
+
+
+class StatementCreateSerializer(StrictSerializer):
+    incident = VisibleIncidentField()
+    title = text(200)
+    text = text()
+    kind = serializers.ChoiceField(choices=Statement.Kind.choices, required=False, default=Statement.Kind.RESPONSE)
+
+
+class StatementReviseSerializer(TransitionSerializer):
+    text = text()
+
+
+class StatementApproveSerializer(TransitionSerializer):
+    comment = text(2000, required=False, allow_blank=True, default="")
+
+
+class StatementRejectSerializer(TransitionSerializer):
+    comment = text(2000)
+
+
+class StatementPublishSerializer(TransitionSerializer):
+    channel = text(200)
+    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    published_at = ApiDateTimeField(required=False, allow_null=True, default=None)
+
+
+class DeadlineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Deadline
+        fields = [
+            "id",
+            "incident",
+            "rule",
+            "kind",
+            "name",
+            "due_at",
+            "status",
+            "owner_group",
+            "owner",
+            "met_at",
+            "met_by_report",
+            "met_by_statement",
+            "waived_by",
+            "waived_at",
+            "waiver_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeadlineWaiveSerializer(StrictSerializer):
+    reason = text(2000)
+
+
+class ResponseGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = ResponseGroup
+        fields = ["id", "organization", "kind", "name", "duties", "members"]
+        read_only_fields = fields
+
+
+# --- plans
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "17:30"})
+class ClockTimeField(serializers.TimeField):
+    """A local wall-clock time (HH:MM): not an RFC 3339 time, which would need an offset."""
+
+
+class WarningLevelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = WarningLevel
+        fields = ["id", "rank", "name", "color", "criteria", "response_tier", "requires_leader"]
+        read_only_fields = fields
+
+
+class HandlingCategorySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = HandlingCategory
+        fields = ["id", "code", "name", "measures", "order"]
+        read_only_fields = fields
+
+
+class IncidentTypeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = IncidentType
+        fields = ["id", "name", "order"]
+        read_only_fields = fields
+
+
+class DeadlineRuleSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    reminder_minutes = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+
+    class Meta:
+        model = DeadlineRule
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "anchor",
+            "offset_minutes",
+            "same_day",
+            "levels",
+            "categories",
+            "owner_group_kind",
+            "reminder_minutes",
+            "escalation_interval_minutes",
+            "order",
+        ]
+        read_only_fields = fields
+
+
+class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    levels = WarningLevelSerializer(many=True, read_only=True)
+    categories = HandlingCategorySerializer(many=True, read_only=True)
+    incident_types = IncidentTypeSerializer(many=True, read_only=True)
+    deadline_rules = DeadlineRuleSerializer(many=True, read_only=True)
+    workday_end = ClockTimeField(read_only=True, format="%H:%M")
+
+    class Meta:
+        model = EmergencyPlan
+        fields = [
+            "id",
+            "organization",
+            "version",
+            "title",
+            "status",
+            "summary",
+            "same_day_cutoff",
+            "workday_end",
+            "based_on",
+            "change_note",
+            "created_by",
+            "created_at",
+            "activated_at",
+            "levels",
+            "categories",
+            "incident_types",
+            "deadline_rules",
+        ]
+        read_only_fields = fields
+
+
+class PlanRevisionSerializer(StrictSerializer):
+    change_note = text(2000, required=False, allow_blank=True, default="")
+
+
+class EmptySerializer(StrictSerializer):
+    """Actions that take no input still refuse unknown fields."""

@@ -1,0 +1,238 @@
+"""Browser forms. They only parse and present input; every rule is checked by the services,
+whose DomainError is shown next to the field it names."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import (
+    Assessment,
+    HandlingCategory,
+    Incident,
+    Measure,
+    Platform,
+    Report,
+    ResponseGroup,
+    Statement,
+    WarningLevel,
+)
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=LOCAL_INPUT_FORMAT, **kwargs)
+
+
+def local_datetime_field(label: Any, required: bool = True, help_text: Any = "") -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=LocalDateTimeInput(),
+        input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+def now_local() -> str:
+    return timezone.localtime().strftime(LOCAL_INPUT_FORMAT)
+
+
+class VersionedForm(forms.Form):
+    """Carries the version of the page the user saw, so a service can refuse a stale write."""
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class IncidentCreateForm(forms.Form):
+    title = forms.CharField(label=_("标题"), max_length=200)
+    description = forms.CharField(
+        label=_("看到了什么"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("简要描述内容和传播情况。"),
+    )
+    source_links = forms.CharField(
+        label=_("来源链接"), required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text=_("每行一个链接。")
+    )
+    platform = forms.ChoiceField(label=_("平台"), choices=Platform.choices, initial=Platform.WEIBO)
+    discovered_at = local_datetime_field(_("发现时间"), help_text=_("默认当前时间，可改为更早的时间。"))
+    is_drill = forms.BooleanField(label=_("应急演练"), required=False, help_text=_("演练数据不计入统计。"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("discovered_at", now_local())
+
+    def clean_source_links(self) -> str:
+        lines = [line.strip() for line in self.cleaned_data["source_links"].splitlines() if line.strip()]
+        for line in lines:
+            if not line.startswith(("http://", "https://")):
+                raise forms.ValidationError(_("链接须以 http:// 或 https:// 开头：%(link)s"), params={"link": line})
+        return "\n".join(lines)
+
+
+class AssessmentForm(forms.Form):
+    nature = forms.CharField(label=_("舆情性质"), widget=forms.Textarea(attrs={"rows": 2}))
+    scope = forms.CharField(label=_("影响范围"), widget=forms.Textarea(attrs={"rows": 2}))
+    trend = forms.ChoiceField(label=_("发展趋势"), choices=Assessment.Trend.choices)
+    risk = forms.ChoiceField(label=_("风险等级"), choices=Assessment.Risk.choices)
+    proposed_level = forms.ModelChoiceField(
+        label=_("建议预警级别"), queryset=WarningLevel.objects.none(), required=False
+    )
+    proposed_category = forms.ModelChoiceField(
+        label=_("建议处置类别"), queryset=HandlingCategory.objects.none(), required=False
+    )
+    recommendation = forms.CharField(label=_("处置建议"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, incident: Incident, levels: Any, categories: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["proposed_level"].queryset = levels  # type: ignore[attr-defined]
+        self.fields["proposed_category"].queryset = categories  # type: ignore[attr-defined]
+
+
+class LevelForm(VersionedForm):
+    level = forms.ModelChoiceField(label=_("预警级别"), queryset=WarningLevel.objects.none(), empty_label=None)
+
+    def __init__(self, *args: Any, incident: Incident, levels: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].queryset = levels  # type: ignore[attr-defined]
+
+
+class ChangeLevelForm(LevelForm):
+    reason = forms.CharField(label=_("调整理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(VersionedForm):
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalateForm(VersionedForm):
+    note = forms.CharField(label=_("上报说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignGroupsForm(VersionedForm):
+    groups = forms.ModelMultipleChoiceField(
+        label=_("承办工作组"),
+        queryset=ResponseGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, incident: Incident, groups: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = groups  # type: ignore[attr-defined]
+
+
+class ReviewForm(forms.Form):
+    summary = forms.CharField(label=_("处置经过"), widget=forms.Textarea(attrs={"rows": 3}))
+    evaluation = forms.CharField(label=_("效果评估"), widget=forms.Textarea(attrs={"rows": 2}))
+    lessons = forms.CharField(label=_("经验教训"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    plan_suggestions = forms.CharField(
+        label=_("预案修订建议"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    accountability = forms.CharField(label=_("责任追究"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("任务"), max_length=200)
+    description = forms.CharField(label=_("要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    assignee_group = forms.ModelChoiceField(
+        label=_("承办工作组"), queryset=ResponseGroup.objects.none(), required=False
+    )
+    assignee = forms.ModelChoiceField(label=_("承办人"), queryset=get_user_model().objects.none(), required=False)
+    due_at = local_datetime_field(_("办理时限"), required=False)
+
+    def __init__(self, *args: Any, incident: Incident, groups: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee_group"].queryset = groups  # type: ignore[attr-defined]
+        self.fields["assignee"].queryset = people  # type: ignore[attr-defined]
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()  # type: ignore[attr-defined]
+
+
+class TaskCompleteForm(forms.Form):
+    task_id = forms.IntegerField(widget=forms.HiddenInput)
+    result = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MeasureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("措施"), choices=Measure.Kind.choices)
+    description = forms.CharField(label=_("具体情况"), widget=forms.Textarea(attrs={"rows": 2}))
+    target = forms.CharField(label=_("对象（平台、部门或媒体）"), max_length=200, required=False)
+    url = forms.URLField(label=_("相关链接"), max_length=1000, required=False, assume_scheme="https")
+    taken_at = local_datetime_field(_("采取时间"))
+    outcome = forms.CharField(label=_("结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("taken_at", now_local())
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("报告方式"), choices=Report.Kind.choices)
+    reported_to = forms.CharField(label=_("报告对象"), max_length=200)
+    occurred_at = local_datetime_field(_("报告时间"), help_text=_("实际报告的时间，可早于登记时间。"))
+    summary = forms.CharField(label=_("内容摘要"), widget=forms.Textarea(attrs={"rows": 2}))
+    cause = forms.CharField(label=_("起因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    facts = forms.CharField(label=_("基本事实"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    measures_taken = forms.CharField(label=_("已采取措施"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    to_superior = forms.BooleanField(label=_("同时报上级主管部门"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("occurred_at", now_local())
+
+
+class ObjectReasonForm(forms.Form):
+    """A reason about one row of the incident (e.g. waiving one deadline)."""
+
+    object_id = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ObjectForm(forms.Form):
+    object_id = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class StatementCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=Statement.Kind.choices)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    text = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class StatementReviseForm(VersionedForm):
+    text = forms.CharField(label=_("正文"), widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class StatementDecideForm(VersionedForm):
+    decision = forms.ChoiceField(
+        label=_("审定结果"), choices=[("approve", _("同意发布")), ("reject", _("退回修改"))], widget=forms.HiddenInput
+    )
+    comment = forms.CharField(label=_("审定意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StatementPublishForm(VersionedForm):
+    channel = forms.CharField(label=_("发布渠道"), max_length=200)
+    url = forms.URLField(label=_("发布链接"), max_length=1000, required=False, assume_scheme="https")
+    published_at = local_datetime_field(_("发布时间"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("published_at", now_local())
+
+
+def unit_people(organization_id: int) -> Any:
+    return get_user_model().objects.filter(membership__organization_id=organization_id).order_by("first_name", "id")
+
+
+def unit_groups(organization_id: int) -> Any:
+    return ResponseGroup.objects.filter(organization_id=organization_id).order_by("kind", "name")

@@ -1,0 +1,73 @@
+"""POST endpoints of the incident page. Each parses its form and calls one service; errors come
+back next to the field, refusals as 403, a stale page as a notice (never an overwrite)."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from incidents.errors import NotPermitted, StaleObject
+from incidents.views.common import call_service, refused, visible_incident
+from incidents.views.detail import render_detail
+from incidents.views.registry import ACTIONS, ROW_ACTIONS, ActionContext
+
+STALE = gettext_lazy("该舆情已被他人更新，请刷新页面后再操作。")
+
+
+def posted_version(request: HttpRequest) -> int | None:
+    value = request.POST.get("expected_version", "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+@require_POST
+def incident_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    incident = visible_incident(request, pk)
+    spec = ACTIONS.get(action) or ROW_ACTIONS.get(action)
+    if spec is None:
+        raise Http404(_("没有这个操作。"))
+    version = posted_version(request)
+    if version is not None and version != incident.version:
+        return render_detail(request, incident, status=409, stale=str(STALE))
+    ctx = ActionContext.build(request, incident)
+    if not spec.allowed(ctx):
+        return refused(request, NotPermitted(_("您没有执行此操作的权限，或当前状态下不能执行此操作。")))
+    form: forms.Form = spec.form(ctx, request.POST, False) if spec.form else forms.Form(request.POST)
+    if form.is_valid():
+        try:
+            call_service(form, lambda: spec.run(ctx, form.cleaned_data))
+        except NotPermitted as error:
+            return refused(request, error)
+        except StaleObject as error:
+            return render_detail(request, visible_incident(request, pk), status=409, stale=str(error.message))
+        if not form.errors:
+            messages.success(request, str(spec.done))
+            return redirect(reverse("incident_detail", args=[pk]) + _anchor(action))
+    overrides: dict[str, Any]
+    if action in ROW_ACTIONS:
+        row_id = request.POST.get("object_id") or request.POST.get("task_id") or ""
+        overrides = {"row": {f"{action}-{row_id}": form}}
+    else:
+        overrides = {action: form}
+    return render_detail(request, visible_incident(request, pk), status=400, overrides=overrides, open_action=action)
+
+
+def _anchor(action: str) -> str:
+    sections = {
+        "task": "#tasks",
+        "task_complete": "#tasks",
+        "measure": "#measures",
+        "report": "#reports",
+        "report_sign_off": "#reports",
+        "statement": "#statements",
+        "assessment": "#assessments",
+        "deadline_waive": "#deadlines",
+    }
+    return sections.get(action, "")

@@ -1,0 +1,56 @@
+"""What every incident page shares: finding a visible incident and turning service errors into
+what the user sees (message next to the field, 403 page, stale-page notice). Never a 500."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from incidents.errors import DomainError, NotPermitted, StaleObject
+from incidents.models import Incident
+from incidents.selectors import incidents_visible_to
+
+T = TypeVar("T")
+
+
+def visible_incident(request: HttpRequest, pk: int) -> Incident:
+    """The incident if the user's unit may see it; 404 for every other unit's incident."""
+    incident = (
+        incidents_visible_to(request.user)
+        .select_related("level", "category", "incident_type", "plan", "reporter", "organization", "review")
+        .filter(pk=pk)
+        .first()
+    )
+    if incident is None:
+        raise Http404(_("舆情事件不存在或您无权查看。"))
+    return incident
+
+
+def refused(request: HttpRequest, error: NotPermitted) -> HttpResponse:
+    """The refusal page (403) with the service's reason."""
+    if getattr(request, "htmx", False):
+        return render(request, "incidents/partials/refused.html", {"message": error.message}, status=403)
+    return render(request, "403.html", {"message": error.message}, status=403)
+
+
+def call_service(form: forms.Form, call: Callable[[], T]) -> T | None:
+    """Run a service; a DomainError about a field goes next to that field, others on top of the form.
+
+    NotPermitted and StaleObject are re-raised: the caller answers them with a 403 or a stale notice.
+    """
+    try:
+        return call()
+    except (NotPermitted, StaleObject):
+        raise
+    except DomainError as error:
+        field = error.field if error.field in form.fields else None
+        form.add_error(field, str(error.message))
+        return None
+
+
+def version_of(form: forms.Form) -> int | None:
+    value: Any = form.cleaned_data.get("expected_version") if hasattr(form, "cleaned_data") else None
+    return int(value) if value is not None else None

@@ -1,0 +1,68 @@
+"""The leadership dashboard: what waits for me, clocks at risk, active incidents, on-time rates,
+time to first response and charts. Its fragments refresh themselves through htmx polling."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from incidents import selectors
+from incidents.forms import StatementDecideForm
+from incidents.roles import Role, user_organization_id, user_roles
+
+
+def _live_context(request: HttpRequest) -> dict[str, Any]:
+    organization_id = user_organization_id(request.user)
+    roles = user_roles(request.user)
+    if organization_id is None:
+        return {"no_unit": True}
+    waiting = selectors.dashboard_waiting(request.user, organization_id, roles)
+    approvals = [
+        {
+            "statement": statement,
+            "current": (list(statement.versions.all()) or [None])[-1],
+            "form": StatementDecideForm(initial={"expected_version": statement.version}),
+        }
+        for statement in waiting.pop("approvals", [])
+    ]
+    return {
+        "approvals": approvals,
+        "waiting": waiting,
+        "waiting_count": len(approvals) + sum(len(rows) for rows in waiting.values()),
+        "at_risk": selectors.deadlines_at_risk(organization_id),
+        "active": selectors.active_incidents_by_level_and_state(organization_id),
+        "is_leader": Role.LEADER in roles,
+        "now": timezone.now(),
+    }
+
+
+def _stats_context(request: HttpRequest) -> dict[str, Any]:
+    organization_id = user_organization_id(request.user)
+    if organization_id is None:
+        return {"no_unit": True}
+    charts = selectors.incidents_over_time(organization_id)
+    return {
+        "rates": selectors.on_time_rates(organization_id),
+        "median_minutes": selectors.median_minutes_to_first_response(organization_id),
+        "chart_level": {"days": charts["days"], "series": charts["by_level"]},
+        "chart_category": {"days": charts["days"], "series": charts["by_category"]},
+        "period_days": selectors.STATS_PERIOD.days,
+        "chart_days": selectors.CHART_DAYS,
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/dashboard.html", {**_live_context(request), **_stats_context(request)})
+
+
+@login_required
+def dashboard_live(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/partials/dashboard_live.html", _live_context(request))
+
+
+@login_required
+def dashboard_stats(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/partials/dashboard_stats.html", _stats_context(request))

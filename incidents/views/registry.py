@@ -1,0 +1,394 @@
+"""The actions a user can take on an incident page: which form, who sees the button now, which
+service runs. `allowed` only decides what to show; the service remains the authority."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django_fsm import has_transition_perm
+
+from incidents import forms as f
+from incidents.models import GroupMember, HandlingCategory, Incident, State, WarningLevel
+from incidents.roles import Role, user_roles
+from incidents.services import incidents as svc
+from incidents.services import records, statements
+from incidents.services.incidents import ASSESSMENT_STATES
+from incidents.services.records import HANDLING_STATES, WORK_STATES
+
+
+@dataclass
+class ActionContext:
+    """The user, the incident and what the user holds in the incident's unit."""
+
+    request: HttpRequest
+    incident: Incident
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    @classmethod
+    def build(cls, request: HttpRequest, incident: Incident) -> "ActionContext":
+        return cls(request=request, incident=incident, roles=user_roles(request.user, incident.organization_id))
+
+    @property
+    def user(self) -> Any:
+        return self.request.user
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    def can(self, method_name: str) -> bool:
+        return bool(self.roles) and has_transition_perm(getattr(self.incident, method_name), self.user)
+
+    @cached_property
+    def levels(self) -> QuerySet[WarningLevel]:
+        return WarningLevel.objects.filter(plan_id=self.incident.plan_id).order_by("rank")
+
+    @cached_property
+    def levels_i_may_set(self) -> QuerySet[WarningLevel]:
+        """Levels a non-leader may not set are not offered (the service refuses them anyway)."""
+        return self.levels if self.has(Role.LEADER) else self.levels.filter(requires_leader=False)
+
+    @cached_property
+    def categories(self) -> QuerySet[HandlingCategory]:
+        return HandlingCategory.objects.filter(plan_id=self.incident.plan_id)
+
+    @cached_property
+    def my_group_ids(self) -> set[int]:
+        return set(GroupMember.objects.filter(user_id=self.user.pk).values_list("group_id", flat=True))
+
+
+FormFactory = Callable[[ActionContext, Any, bool], forms.Form]
+Runner = Callable[[ActionContext, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: Promise
+    done: Promise
+    allowed: Callable[[ActionContext], bool]
+    run: Runner
+    form: FormFactory | None = None
+    style: str = ""  # "primary" for the next step of the lifecycle, "danger" for a step that ends it
+    confirm: Promise | None = None
+
+
+def plain(form_class: type[forms.Form]) -> FormFactory:
+    def build(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+        return form_class(data, initial={"expected_version": ctx.incident.version}, prefix=None)
+
+    return build
+
+
+def _v(data: dict[str, Any]) -> int | None:
+    return data.get("expected_version")
+
+
+def _transition_runner(service: Callable[..., Any], *fields: str) -> Runner:
+    def run(ctx: ActionContext, data: dict[str, Any]) -> Any:
+        kwargs = {name: data[name] for name in fields}
+        return service(incident_id=ctx.incident.pk, actor=ctx.user, expected_version=_v(data), **kwargs)
+
+    return run
+
+
+def _records_runner(service: Callable[..., Any], *fields: str) -> Runner:
+    def run(ctx: ActionContext, data: dict[str, Any]) -> Any:
+        return service(incident_id=ctx.incident.pk, actor=ctx.user, **{name: data[name] for name in fields})
+
+    return run
+
+
+def _level_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    levels = ctx.levels_i_may_set if display else ctx.levels
+    initial: dict[str, Any] = {"expected_version": ctx.incident.version}
+    latest = ctx.incident.assessments.all()  # type: ignore[attr-defined]
+    proposed = [a.proposed_level_id for a in latest if a.proposed_level_id]
+    if proposed:
+        initial["level"] = proposed[-1]
+    return f.LevelForm(data, initial=initial, incident=ctx.incident, levels=levels)
+
+
+def _change_level_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    levels = ctx.levels_i_may_set if display else ctx.levels
+    if display and ctx.incident.level_id:
+        levels = levels.exclude(pk=ctx.incident.level_id)
+    return f.ChangeLevelForm(
+        data, initial={"expected_version": ctx.incident.version}, incident=ctx.incident, levels=levels
+    )
+
+
+def _assessment_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    return f.AssessmentForm(data, incident=ctx.incident, levels=ctx.levels, categories=ctx.categories)
+
+
+def _assign_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    current = [g.pk for g in ctx.incident.assigned_groups.all()]
+    return f.AssignGroupsForm(
+        data,
+        initial={"expected_version": ctx.incident.version, "groups": current},
+        incident=ctx.incident,
+        groups=f.unit_groups(ctx.incident.organization_id),
+    )
+
+
+def _task_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    org = ctx.incident.organization_id
+    return f.TaskForm(data, incident=ctx.incident, groups=f.unit_groups(org), people=f.unit_people(org))
+
+
+def _can_change_level(ctx: ActionContext) -> bool:
+    current = ctx.incident.level
+    return ctx.can("change_level") and (current is None or not current.requires_leader or ctx.has(Role.LEADER))
+
+
+def _run_task_complete(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    task = ctx.incident.tasks.filter(pk=data["task_id"]).first()  # type: ignore[attr-defined]
+    if task is None:
+        raise _not_found()
+    return records.task_complete(task_id=task.pk, actor=ctx.user, result=data["result"])
+
+
+def _run_sign_off(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    report = ctx.incident.reports.filter(pk=data["object_id"]).first()  # type: ignore[attr-defined]
+    if report is None:
+        raise _not_found()
+    return records.report_sign_off(report_id=report.pk, actor=ctx.user)
+
+
+def _run_waive(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    from incidents.services.deadlines import deadline_waive
+
+    deadline = ctx.incident.deadlines.filter(pk=data["object_id"]).first()  # type: ignore[attr-defined]
+    if deadline is None:
+        raise _not_found()
+    return deadline_waive(deadline_id=deadline.pk, actor=ctx.user, reason=data["reason"])
+
+
+def _run_statement_create(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    return statements.statement_create(
+        incident_id=ctx.incident.pk, actor=ctx.user, title=data["title"], text=data["text"], kind=data["kind"]
+    )
+
+
+def _not_found() -> Exception:
+    from incidents.errors import DomainError
+
+    return DomainError(_("记录不存在。"), code="not_found")
+
+
+ANY_ROLE = tuple(Role)
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action(
+            "start_assessment",
+            _("转入研判"),
+            _("已转入研判。"),
+            lambda c: c.can("start_assessment"),
+            _transition_runner(svc.incident_start_assessment),
+            plain(f.VersionedForm),
+            style="primary",
+        ),
+        Action(
+            "assessment",
+            _("录入研判意见"),
+            _("研判意见已保存。"),
+            lambda c: c.has(Role.ANALYST, Role.LEADER, Role.OFFICE) and c.incident.state in ASSESSMENT_STATES,
+            _records_runner(
+                svc.assessment_record,
+                "nature",
+                "scope",
+                "trend",
+                "risk",
+                "proposed_level",
+                "proposed_category",
+                "recommendation",
+            ),
+            _assessment_form,
+            style="primary",
+        ),
+        Action(
+            "issue_warning",
+            _("发布预警"),
+            _("预警已发布，预案已启动。"),
+            lambda c: c.can("issue_warning"),
+            _transition_runner(svc.incident_issue_warning, "level"),
+            _level_form,
+            style="primary",
+        ),
+        Action(
+            "dismiss",
+            _("排除（非舆情）"),
+            _("已排除。"),
+            lambda c: c.can("dismiss"),
+            _transition_runner(svc.incident_dismiss, "reason"),
+            plain(f.ReasonForm),
+            style="danger",
+        ),
+        Action(
+            "start_response",
+            _("转入处置"),
+            _("已转入处置。"),
+            lambda c: c.can("start_response"),
+            _transition_runner(svc.incident_start_response),
+            plain(f.VersionedForm),
+            style="primary",
+        ),
+        Action(
+            "start_tracking",
+            _("处置完成，转入跟踪"),
+            _("已转入动态跟踪。"),
+            lambda c: c.can("start_tracking"),
+            _transition_runner(svc.incident_start_tracking),
+            plain(f.VersionedForm),
+            style="primary",
+        ),
+        Action(
+            "rebound",
+            _("舆情反弹，重新处置"),
+            _("已重新转入处置。"),
+            lambda c: c.can("rebound"),
+            _transition_runner(svc.incident_rebound, "reason"),
+            plain(f.ReasonForm),
+        ),
+        Action(
+            "start_review",
+            _("转入总结评估"),
+            _("已转入总结评估。"),
+            lambda c: c.can("start_review"),
+            _transition_runner(svc.incident_start_review),
+            plain(f.VersionedForm),
+            style="primary",
+        ),
+        Action(
+            "review",
+            _("填写总结评估"),
+            _("总结评估已保存。"),
+            lambda c: (
+                c.has(Role.LEADER, Role.OFFICE) and c.incident.state == State.REVIEWING and not c.incident.has_review()
+            ),
+            _records_runner(
+                svc.review_record, "summary", "evaluation", "lessons", "plan_suggestions", "accountability"
+            ),
+            lambda c, d, display: f.ReviewForm(d),
+            style="primary",
+        ),
+        Action(
+            "archive",
+            _("归档"),
+            _("已归档。"),
+            lambda c: c.can("archive"),
+            _transition_runner(svc.incident_archive),
+            plain(f.VersionedForm),
+            style="primary",
+        ),
+        Action(
+            "change_level",
+            _("调整级别"),
+            _("级别已调整。"),
+            _can_change_level,
+            _transition_runner(svc.incident_change_level, "level", "reason"),
+            _change_level_form,
+        ),
+        Action(
+            "assign_groups",
+            _("分派工作组"),
+            _("承办工作组已更新。"),
+            lambda c: c.has(Role.LEADER, Role.OFFICE) and c.incident.is_open,
+            _transition_runner(svc.incident_assign_groups, "groups"),
+            _assign_form,
+        ),
+        Action(
+            "task",
+            _("交办任务"),
+            _("任务已交办。"),
+            lambda c: c.has(Role.LEADER, Role.OFFICE) and c.incident.state in WORK_STATES,
+            _records_runner(records.task_create, "title", "description", "assignee_group", "assignee", "due_at"),
+            _task_form,
+        ),
+        Action(
+            "measure",
+            _("记录处置措施"),
+            _("处置措施已记录。"),
+            lambda c: (
+                c.has(Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
+                and c.incident.state in HANDLING_STATES
+            ),
+            _records_runner(records.measure_record, "kind", "description", "taken_at", "target", "url", "outcome"),
+            lambda c, d, display: f.MeasureForm(d),
+        ),
+        Action(
+            "report",
+            _("记录报告"),
+            _("报告已记录。"),
+            lambda c: c.has(*ANY_ROLE) and c.incident.state in WORK_STATES,
+            _records_runner(
+                records.report_record,
+                "kind",
+                "reported_to",
+                "occurred_at",
+                "summary",
+                "cause",
+                "facts",
+                "measures_taken",
+                "to_superior",
+            ),
+            lambda c, d, display: f.ReportForm(d),
+        ),
+        Action(
+            "statement",
+            _("起草回应稿"),
+            _("回应稿已保存为草稿。"),
+            lambda c: c.has(*statements.DRAFTERS) and c.incident.state in statements.STATEMENT_STATES,
+            _run_statement_create,
+            lambda c, d, display: f.StatementCreateForm(d),
+        ),
+        Action(
+            "escalate",
+            _("上报上级"),
+            _("已上报上级主管部门。"),
+            lambda c: (
+                c.has(Role.LEADER) and c.incident.organization.parent_id is not None and not c.incident.escalated_at
+            ),
+            _transition_runner(svc.incident_escalate, "note"),
+            plain(f.EscalateForm),
+        ),
+    ]
+}
+
+# Actions on one row of the incident page (a task, a report, a deadline), drawn next to the row.
+ROW_ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in [
+        Action(
+            "task_complete",
+            _("办结"),
+            _("任务已办结。"),
+            lambda c: c.has(*ANY_ROLE),
+            _run_task_complete,
+            lambda c, d, display: f.TaskCompleteForm(d),
+        ),
+        Action(
+            "report_sign_off",
+            _("审阅"),
+            _("报告已审阅。"),
+            lambda c: c.has(Role.LEADER),
+            _run_sign_off,
+            lambda c, d, display: f.ObjectForm(d),
+        ),
+        Action(
+            "deadline_waive",
+            _("豁免"),
+            _("时限已豁免。"),
+            lambda c: c.has(Role.LEADER),
+            _run_waive,
+            lambda c, d, display: f.ObjectReasonForm(d),
+        ),
+    ]
+}

@@ -1,0 +1,37 @@
+"""Adding a monitored post by hand from the incident page; monitoring.services saves and links it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from incidents.errors import NotPermitted, StaleObject
+from incidents.views.common import call_service, refused, visible_incident
+from incidents.views.detail import render_detail
+from monitoring.forms import MentionForm
+from monitoring.services import mention_create
+
+
+@login_required
+@require_POST
+def mention_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = visible_incident(request, pk)
+    form = MentionForm(request.POST)
+    if form.is_valid():
+        try:
+            mention = call_service(
+                form, lambda: mention_create(actor=request.user, incident=incident, **form.cleaned_data)
+            )
+        except NotPermitted as error:
+            return refused(request, error)
+        except StaleObject as error:
+            return render_detail(request, visible_incident(request, pk), status=409, stale=str(error.message))
+        if mention is not None:
+            messages.success(request, _("已录入并关联该信息。"))
+            return redirect(reverse("incident_detail", args=[pk]) + "#mentions")
+    return render_detail(
+        request, visible_incident(request, pk), status=400, overrides={"mention": form}, open_action="mention"
+    )

@@ -1,0 +1,79 @@
+"""Admin: channels, the in-app notifications, and the delivery log with failed deliveries to retry."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from incidents.models import DeadlineSignal
+from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
+from notifications.services import deliveries_retry
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "name", "user", "group", "enabled", "created_at"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "user__username", "group__name"]
+    raw_id_fields = ["user", "group"]
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "started_at", "duration_ms", "ok", "error"]
+    readonly_fields = ["number", "started_at", "duration_ms", "ok", "error"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["title", "channel", "status", "attempts", "next_attempt_at", "short_error", "created_at", "sent_at"]
+    list_filter = ["status", "channel__kind", "kind", "created_at"]
+    search_fields = ["title", "idempotency_key", "last_error"]
+    list_select_related = ["channel", "channel__user", "channel__group"]
+    inlines = [DeliveryAttemptInline]
+    actions = ["retry"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("最近错误"))
+    def short_error(self, obj: Delivery) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description=_("重新发送所选的失败投递"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        count = deliveries_retry(delivery_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("已重新排队 %(n)d 条投递。", "已重新排队 %(n)d 条投递。", count) % {"n": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["title", "recipient", "kind", "created_at", "read_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["title", "recipient__username"]
+    list_select_related = ["recipient"]
+
+
+@admin.register(DeadlineSignal)
+class DeadlineSignalAdmin(ReadOnlyAdmin):
+    list_display = ["deadline", "kind", "step", "planned_at", "created_at"]
+    list_filter = ["kind", "created_at"]
+    list_select_related = ["deadline", "deadline__incident"]

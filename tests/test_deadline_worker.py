@@ -1,0 +1,167 @@
+"""A real Celery worker and beat enforce the clocks: every reminder and miss reaches the owner's
+webhook exactly once, even when the worker is killed (SIGKILL) mid-run and started again."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from incidents.models import Deadline, DeadlineRule, DeadlineSignal, ResponseGroup
+from incidents.services.incidents import incident_create
+from notifications.models import Delivery, Notification, NotificationChannel
+from opinion_ops.testing import make_unit, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+CELERY = str(Path(sys.executable).with_name("celery"))
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not REDIS_URL.startswith("redis://"), reason="needs REDIS_URL pointing at Redis"),
+]
+
+
+class Sink(BaseHTTPRequestHandler):
+    received: list[tuple[str, float]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        Sink.received.append((self.headers.get("X-Idempotency-Key", ""), time.time()))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    # System checks are `make lint`'s job. A session of its own, so the whole worker (parent and
+    # pool children) can be killed at once.
+    return subprocess.Popen(
+        [CELERY, "-A", "opinion_ops", "--skip-checks", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=handle,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker(transactional_db: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # stale tasks of an earlier run refer to rows that are gone
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Sink.received = []
+
+    unit = make_unit("示范区教育局", "district")
+    bob = make_user("bob", unit, "monitoring")
+    olga = make_user("olga", unit, "office")
+    NotificationChannel.objects.create(
+        user=olga, kind="webhook", target=f"http://127.0.0.1:{server.server_address[1]}/hook"
+    )
+    incident = incident_create(actor=bob, title="网传某校食堂饭菜质量问题", discovered_at=timezone.now())
+    office = ResponseGroup.objects.get(organization=unit, kind="office")
+    now = timezone.now()
+    rows = []
+    for i in range(10):
+        # Ten clocks due in 63–72 s, each reminded one minute before (in 3–12 s) …
+        due = now + timedelta(seconds=63 + i)
+        rows.append(
+            Deadline(
+                incident=incident,
+                kind=DeadlineRule.Kind.OTHER,
+                name=f"提醒{i}",
+                due_at=due,
+                owner_group=office,
+                reminder_minutes=[1],
+                next_action_at=due - timedelta(minutes=1),
+            )
+        )
+        # … and ten that pass unmet in 3–12 s.
+        due = now + timedelta(seconds=3 + i)
+        rows.append(
+            Deadline(
+                incident=incident,
+                kind=DeadlineRule.Kind.OTHER,
+                name=f"逾期{i}",
+                due_at=due,
+                owner_group=office,
+                reminder_minutes=[],
+                next_action_at=due,
+            )
+        )
+    Deadline.objects.bulk_create(rows)
+
+    tmp = Path(tempfile.mkdtemp(prefix="worker-test-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": REDIS_URL,
+        "OPINION_OPS_VAR_DIR": str(tmp),
+        "NOTIFICATION_DISPATCH_LEASE_SECONDS": "3",
+        "NOTIFICATION_SEND_LEASE_SECONDS": "8",
+        "DB_CONN_MAX_AGE": "0",
+    }
+    worker_args = ["worker", "--concurrency=2", "--loglevel=INFO", "--without-heartbeat", "--without-gossip"]
+    worker = start(worker_args, env, tmp / "worker.log")
+    beat = start(["beat", "--loglevel=INFO", "-s", str(tmp / "beat-schedule")], env, tmp / "beat.log")
+    try:
+        time.sleep(7)  # mid-run: some clocks handled, some due, some still ahead
+        stop(worker, signal.SIGKILL)
+        worker = start(worker_args, env, tmp / "worker.log")
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if Delivery.objects.filter(status=Delivery.Status.SENT).count() >= 20:
+                break
+            time.sleep(1)
+        time.sleep(3)  # anything doubled would arrive now
+    finally:
+        stop(beat)
+        stop(worker)
+        server.shutdown()
+
+    ours = Deadline.objects.filter(kind=DeadlineRule.Kind.OTHER)
+    signals = DeadlineSignal.objects.filter(deadline__in=ours)
+    assert Counter(signals.values_list("kind", flat=True)) == {"reminder": 10, "missed": 10}, tmp / "worker.log"
+    assert Notification.objects.filter(recipient=olga, deadline__in=ours).count() == 20
+    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 20
+    expected = set(Delivery.objects.values_list("idempotency_key", flat=True))
+    received = Counter(key for key, _at in Sink.received)
+    assert set(received) == expected
+    assert [key for key, count in received.items() if count > 1] == []
