@@ -172,9 +172,9 @@ def run(label: str, n: int, window: float, chaos: bool, fixtures: dict[str, Any]
     open_clocks = Deadline.objects.filter(next_action_at__isnull=False).count()
     Sink.received = []
     worker_log = tmp / f"worker-{label}.log"
-    worker_cmd = [CELERY, "-A", "opinion_ops", "--skip-checks", "worker", "--concurrency=4", "--loglevel=INFO"]
+    worker_cmd = [CELERY, "-A", "opinion_ops", "worker", "--concurrency=4", "--loglevel=INFO"]
     worker_cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    beat_cmd = [CELERY, "-A", "opinion_ops", "--skip-checks", "beat", "--loglevel=INFO"]
+    beat_cmd = [CELERY, "-A", "opinion_ops", "beat", "--loglevel=INFO"]
     beat_cmd += ["-s", str(tmp / f"beat-{label}")]
     worker = start(worker_cmd, env, worker_log)
     beat = start(beat_cmd, env, tmp / f"beat-{label}.log")

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -21,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract, TruncDate
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents.models import (
@@ -261,3 +263,25 @@ def incidents_over_time(organization_id: int, now: datetime | None = None) -> di
         "by_level": series("level__name", "level__color", "level__rank"),
         "by_category": series("category__name", None, "category__order"),
     }
+
+
+STATS_CACHE_SECONDS = 60
+
+
+def dashboard_statistics(organization_id: int) -> dict[str, Any]:
+    """On-time rates, median time to first response and the charts, computed at most once a
+    minute per unit and language: 90-day aggregates need not be recounted on every refresh."""
+    key = f"dashboard-stats:{organization_id}:{get_language()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    charts = incidents_over_time(organization_id)
+    rates = [{**rate, "label": str(rate["label"])} for rate in on_time_rates(organization_id)]
+    statistics = {
+        "rates": rates,
+        "median_minutes": median_minutes_to_first_response(organization_id),
+        "charts": charts,
+        "computed_at": timezone.now(),
+    }
+    cache.set(key, statistics, STATS_CACHE_SECONDS)
+    return statistics

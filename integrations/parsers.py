@@ -10,11 +10,18 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 
-from integrations.api_errors import RequestTooLarge
+# Nothing here may import rest_framework.views: DRF's settings import this module while APIView's
+# class attributes are being resolved, and the worker's system checks import it first.
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "request_too_large"
 
 
 class LimitedJSONParser(JSONParser):
@@ -81,6 +88,9 @@ class ApiFilterBackend(DjangoFilterBackend):
     """django-filter, plus: date-time filter values are checked for range and sent to the database in UTC."""
 
     def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not set(filterset_class.base_filters) & set(request.query_params):
+            return queryset  # no filter asked for: skip building and validating the FilterSet
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

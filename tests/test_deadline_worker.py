@@ -58,7 +58,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     # System checks are `make lint`'s job. A session of its own, so the whole worker (parent and
     # pool children) can be killed at once.
     return subprocess.Popen(
-        [CELERY, "-A", "opinion_ops", "--skip-checks", *args],
+        [CELERY, "-A", "opinion_ops", *args],
         cwd=ROOT,
         env=env,
         stdout=handle,

@@ -52,3 +52,20 @@ def test_check_deploy_reports_nothing_in_production() -> None:
     result = run_manage(PRODUCTION, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_api_settings_import_in_the_order_the_celery_worker_uses() -> None:
+    """The worker runs DRF's checks before anything imports rest_framework.views; the parser and
+    paginator named in REST_FRAMEWORK must import cleanly then (no import cycle)."""
+    code = (
+        "import django; django.setup(); "
+        "from rest_framework.checks import pagination_system_check; "
+        "from django.core.checks import run_checks; "
+        "assert pagination_system_check(None) == []; print(run_checks())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env["DJANGO_SETTINGS_MODULE"] = "opinion_ops.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

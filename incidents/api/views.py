@@ -50,6 +50,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
 
     def get_queryset(self) -> QuerySet[Incident]:
         visible = incidents_visible_to(self.request.user)
+        if self.action == "list":
+            return visible  # the list serializer looks up levels, categories and groups per page
         return visible.select_related("level", "category").prefetch_related("assigned_groups")
 
     def get_serializer_class(self) -> Any:

@@ -389,7 +389,16 @@ class Deadline(models.Model):
         verbose_name_plural = _("时限")
         ordering = ["due_at", "id"]
         indexes = [
-            models.Index(fields=["due_at"], condition=models.Q(status="pending"), name="deadline_pending_due"),
+            # "Due soon or overdue" on the dashboard: open clocks by due time.
+            models.Index(
+                fields=["due_at"], condition=models.Q(status__in=["pending", "missed"]), name="deadline_open_due"
+            ),
+            # On-time rates: closed clocks of a kind in a period.
+            models.Index(
+                fields=["kind", "due_at"],
+                condition=models.Q(status__in=["met", "late", "missed"]),
+                name="deadline_closed_kind_due",
+            ),
             models.Index(fields=["incident", "status"], name="deadline_incident_status"),
             models.Index(
                 fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False), name="deadline_next_action"

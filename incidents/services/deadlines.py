@@ -137,7 +137,7 @@ def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[
             incident=incident,
             kind="deadline",
             actor=actor,
-            summary=_("时限已按预案重新计划（%(reason)s）") % {"reason": reason},
+            summary=_("按预案计划时限（%(reason)s）") % {"reason": reason},
             details={"changes": changes},
         )
     return changes

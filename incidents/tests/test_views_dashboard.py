@@ -1,6 +1,8 @@
 """The leadership dashboard and the statement approval flow, as leaders and spokespeople use them."""
 
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -159,6 +161,7 @@ class DashboardTests(DashboardTestCase):
         for i in range(4):
             self.submitted(title=f"更多{i}")
             self.log_incident(minutes_ago=40 + i, title=f"逾期{i}")
+        cache.clear()  # count the statistics' queries too, not a cache hit
         with self.assertNumQueries(len(few.captured_queries)):
             self.client.get(reverse("home"))
 
@@ -175,3 +178,23 @@ class DashboardTests(DashboardTestCase):
         page = self.client.get(reverse("home"))
         self.assertContains(page, "Waiting for me")
         self.assertNotContains(page, "待我处理")
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+class DashboardStatisticsCacheTests(DashboardTestCase):
+    """The local-memory cache here: its expiry follows the controlled clock (Redis' would not)."""
+
+    def test_statistics_are_recounted_after_a_minute(self) -> None:
+        import time_machine
+
+        self.login(self.alice)
+        with time_machine.travel("2026-11-25 10:00 +0800", tick=False):
+            self.log_incident(minutes_ago=1, title="第一起")
+            first = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+            self.log_incident(minutes_ago=1, title="第二起")
+            cached = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+            self.assertEqual(sum(sum(s["data"]) for s in first), 1)
+            self.assertEqual(cached, first)
+        with time_machine.travel("2026-11-25 10:01:30 +0800", tick=False):
+            fresh = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+            self.assertEqual(sum(sum(s["data"]) for s in fresh), 2)

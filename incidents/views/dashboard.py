@@ -42,10 +42,12 @@ def _stats_context(request: HttpRequest) -> dict[str, Any]:
     organization_id = user_organization_id(request.user)
     if organization_id is None:
         return {"no_unit": True}
-    charts = selectors.incidents_over_time(organization_id)
+    statistics = selectors.dashboard_statistics(organization_id)
+    charts = statistics["charts"]
     return {
-        "rates": selectors.on_time_rates(organization_id),
-        "median_minutes": selectors.median_minutes_to_first_response(organization_id),
+        "rates": statistics["rates"],
+        "median_minutes": statistics["median_minutes"],
+        "computed_at": statistics["computed_at"],
         "chart_level": {"days": charts["days"], "series": charts["by_level"]},
         "chart_category": {"days": charts["days"], "series": charts["by_category"]},
         "period_days": selectors.STATS_PERIOD.days,
