@@ -5,23 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_deadline_clock'),
+        ("incidents", "0003_deadline_clock"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='deadline',
-            name='deadline_pending_due',
+            model_name="deadline",
+            name="deadline_pending_due",
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('status__in', ['pending', 'missed'])), fields=['due_at'], name='deadline_open_due'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(("status__in", ["pending", "missed"])), fields=["due_at"], name="deadline_open_due"
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadline',
-            index=models.Index(condition=models.Q(('status__in', ['met', 'late', 'missed'])), fields=['kind', 'due_at'], name='deadline_closed_kind_due'),
+            model_name="deadline",
+            index=models.Index(
+                condition=models.Q(("status__in", ["met", "late", "missed"])),
+                fields=["kind", "due_at"],
+                name="deadline_closed_kind_due",
+            ),
         ),
     ]
