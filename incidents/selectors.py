@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
@@ -269,9 +270,9 @@ STATS_CACHE_SECONDS = 60
 
 
 def dashboard_statistics(organization_id: int) -> dict[str, Any]:
-    """On-time rates, median time to first response and the charts, computed at most once a
-    minute per unit and language: 90-day aggregates need not be recounted on every refresh."""
-    key = f"dashboard-stats:{organization_id}:{get_language()}"
+    """On-time rates, median time to first response and the charts for a unit, cached per language
+    until something changes (see dashboard_statistics_forget) and at most a minute."""
+    key = f"dashboard-stats:{organization_id}:{get_language() or settings.LANGUAGE_CODE}"
     cached = cache.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
@@ -285,3 +286,19 @@ def dashboard_statistics(organization_id: int) -> dict[str, Any]:
     }
     cache.set(key, statistics, STATS_CACHE_SECONDS)
     return statistics
+
+
+def _statistics_keys(organization_id: int) -> list[str]:
+    return [f"dashboard-stats:{organization_id}:{code}" for code, _name in settings.LANGUAGES]
+
+
+def dashboard_statistics_forget(event: str, payload: dict[str, Any]) -> None:
+    """Event listener: any change to a unit's incidents or clocks drops its cached statistics,
+    so the dashboard is current after a write and cached while nothing changes."""
+    organization_id = payload.get("organization_id")
+    if organization_id is None and payload.get("incident_id") is not None:
+        organization_id = (
+            Incident.objects.filter(pk=payload["incident_id"]).values_list("organization_id", flat=True).first()
+        )
+    if organization_id is not None:
+        cache.delete_many(_statistics_keys(organization_id))

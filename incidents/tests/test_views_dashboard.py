@@ -198,3 +198,13 @@ class DashboardStatisticsCacheTests(DashboardTestCase):
         with time_machine.travel("2026-11-25 10:01:30 +0800", tick=False):
             fresh = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
             self.assertEqual(sum(sum(s["data"]) for s in fresh), 2)
+
+    def test_statistics_are_recounted_at_once_after_a_change(self) -> None:
+        self.login(self.alice)
+        self.log_incident(minutes_ago=1, title="第一起")
+        first = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+        with self.captureOnCommitCallbacks(execute=True):
+            self.log_incident(minutes_ago=1, title="第二起")
+        fresh = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+        self.assertEqual(sum(sum(s["data"]) for s in first), 1)
+        self.assertEqual(sum(sum(s["data"]) for s in fresh), 2)
