@@ -11,4 +11,7 @@ def _empty_cache() -> None:
     """Each test starts with an empty cache (dashboard statistics, throttles, idempotency)."""
     from django.core.cache import cache
 
+    from incidents.selectors import frozen_plan_parts_forget
+
     cache.clear()
+    frozen_plan_parts_forget()

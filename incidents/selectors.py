@@ -32,6 +32,7 @@ from incidents.models import (
     Deadline,
     DeadlineRule,
     GroupMember,
+    HandlingCategory,
     Incident,
     Organization,
     Report,
@@ -302,3 +303,22 @@ def dashboard_statistics_forget(event: str, payload: dict[str, Any]) -> None:
         )
     if organization_id is not None:
         cache.delete_many(_statistics_keys(organization_id))
+
+
+# Levels and categories that incidents point to belong to active or superseded plan versions,
+# which are frozen (a change makes a new version), so each process may keep them once read.
+_frozen_parts: dict[tuple[type, int], Any] = {}
+
+
+def frozen_plan_parts(model: type[WarningLevel] | type[HandlingCategory], ids: set[int]) -> dict[int, Any]:
+    """The given levels or categories by id, read from the database at most once per process."""
+    missing = {pk for pk in ids if (model, pk) not in _frozen_parts}
+    if missing:
+        for part in model.objects.filter(pk__in=missing, plan__status__in=["active", "superseded"]):
+            _frozen_parts[(model, part.pk)] = part
+    return {pk: _frozen_parts[(model, pk)] for pk in ids if (model, pk) in _frozen_parts}
+
+
+def frozen_plan_parts_forget() -> None:
+    """Tests that reuse ids across rolled-back transactions start from an empty memo."""
+    _frozen_parts.clear()
