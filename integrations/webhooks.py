@@ -198,13 +198,16 @@ def _enqueue(delivery_ids: list[int]) -> None:
 
 
 def on_domain_event(event: str, payload: dict[str, Any]) -> None:
-    """Listener for incidents.events (runs after commit)."""
-    _enqueue(webhook_deliveries_create(event=event, payload=payload))
+    """Listener for incidents.events, inside the change's transaction: the delivery rows commit
+    with the change (a process that dies after the commit loses none); sends start after commit."""
+    ids = webhook_deliveries_create(event=event, payload=payload)
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids))
 
 
 def subscribe_to_domain_events() -> None:
     for name in WEBHOOK_EVENTS:
-        events.subscribe(name, on_domain_event)
+        events.subscribe(name, on_domain_event, in_transaction=True)
 
 
 # --- sending

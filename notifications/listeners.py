@@ -1,7 +1,8 @@
 """Domain events that reach people: subscribed in NotificationsConfig.ready().
 
-Listeners run after the change has committed; each writes its notifications in its own transaction
-under a key derived from the event, so a repeated event never notifies twice.
+Listeners run inside the transaction of the change (in_transaction=True), so the notifications
+commit with it or not at all; each writes under a key derived from the event, so a repeated event
+never notifies twice. Deliveries to channels are sent after commit.
 """
 
 from typing import Any
@@ -73,7 +74,7 @@ def on_task_assigned(event: str, payload: dict[str, Any]) -> None:
 
 
 def connect() -> None:
-    events.subscribe(events.STATEMENT_SUBMITTED, on_statement_submitted)
-    events.subscribe(events.STATEMENT_APPROVED, on_statement_decided)
-    events.subscribe(events.STATEMENT_REJECTED, on_statement_decided)
-    events.subscribe(events.TASK_ASSIGNED, on_task_assigned)
+    events.subscribe(events.STATEMENT_SUBMITTED, on_statement_submitted, in_transaction=True)
+    events.subscribe(events.STATEMENT_APPROVED, on_statement_decided, in_transaction=True)
+    events.subscribe(events.STATEMENT_REJECTED, on_statement_decided, in_transaction=True)
+    events.subscribe(events.TASK_ASSIGNED, on_task_assigned, in_transaction=True)

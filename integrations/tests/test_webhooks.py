@@ -242,4 +242,4 @@ class WebhookApiTests(WebhookTestCase):
 class EventNameTests(WebhookTestCase):
     def test_it_subscribes_to_every_webhook_event_of_the_domain(self) -> None:
         for name in webhooks.WEBHOOK_EVENTS:
-            self.assertIn(webhooks.on_domain_event, events._listeners[name])
+            self.assertIn(webhooks.on_domain_event, events._in_transaction[name])
