@@ -3,21 +3,35 @@
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Deadline, Incident, Platform, State
 
+MAX_ID = 2**63 - 1  # bigint: a larger number in a URL must be a clear error, not a database fault
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number filter (ids, ranks) bounded to what the database can store."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
 
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="filter_search")
     state = django_filters.MultipleChoiceFilter(label=_("状态"), choices=State.choices)
-    level = django_filters.NumberFilter(label=_("预警级别"), field_name="level_id")
-    level_rank = django_filters.NumberFilter(label=_("级别序号"), field_name="level__rank")
-    category = django_filters.NumberFilter(label=_("处置类别"), field_name="category_id")
+    level = IdFilter(label=_("预警级别"), field_name="level_id")
+    level_rank = IdFilter(label=_("级别序号"), field_name="level__rank")
+    category = IdFilter(label=_("处置类别"), field_name="category_id")
     category_code = django_filters.CharFilter(label=_("处置类别代码"), field_name="category__code")
-    group = django_filters.NumberFilter(label=_("承办工作组"), field_name="assigned_groups", distinct=True)
+    group = IdFilter(label=_("承办工作组"), field_name="assigned_groups", distinct=True)
     platform = django_filters.ChoiceFilter(label=_("平台"), choices=Platform.choices)
     is_drill = django_filters.BooleanFilter(label=_("演练"))
     overdue = django_filters.BooleanFilter(label=_("有逾期时限"), method="filter_overdue")

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.fields import of_own_unit
+from incidents.filtersets import IdFilter
 from incidents.models import Organization
 from incidents.roles import user_organization_id
 from integrations.api_base import ServiceViewSet, StrictSerializer, idempotent
@@ -91,7 +92,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):  # type: ignore[ty
 
 
 class WebhookDeliveryFilterSet(django_filters.FilterSet):
-    subscription = django_filters.NumberFilter(field_name="subscription_id")
+    subscription = IdFilter(field_name="subscription_id")
 
     class Meta:
         model = WebhookDelivery

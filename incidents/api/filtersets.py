@@ -2,11 +2,12 @@
 
 import django_filters
 
+from incidents.filtersets import IdFilter
 from incidents.models import Assessment, Deadline, Measure, Report, Review, Statement, Task
 
 
 class IncidentRecordFilterSet(django_filters.FilterSet):
-    incident = django_filters.NumberFilter(field_name="incident_id")
+    incident = IdFilter(field_name="incident_id")
 
 
 class AssessmentFilterSet(IncidentRecordFilterSet):
@@ -22,8 +23,8 @@ class ReviewFilterSet(IncidentRecordFilterSet):
 
 
 class TaskFilterSet(IncidentRecordFilterSet):
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
-    assignee_group = django_filters.NumberFilter(field_name="assignee_group_id")
+    assignee = IdFilter(field_name="assignee_id")
+    assignee_group = IdFilter(field_name="assignee_group_id")
 
     class Meta:
         model = Task
