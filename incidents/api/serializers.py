@@ -20,6 +20,7 @@ from incidents.models import (
     Report,
     ResponseGroup,
     Review,
+    State,
     Statement,
     StatementVersion,
     Task,
@@ -213,6 +214,9 @@ class AssignGroupsSerializer(TransitionSerializer):
 
 class TimelineEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     details = serializers.JSONField(read_only=True)
+    # Blank when the entry is not a state change (an edit, a report …).
+    from_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
+    to_state = serializers.ChoiceField(choices=State.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = TimelineEntry
