@@ -7,7 +7,9 @@ finds any row whose nudge was lost (worker killed, broker restarted) by its inde
 """
 
 import logging
+import re
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,15 +19,16 @@ from urllib.parse import parse_qs, quote, urlsplit
 import apprise
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError
-from incidents.models import Deadline, Incident, ResponseGroup
+from incidents.errors import DomainError, NotPermitted
+from incidents.models import Deadline, GroupMember, Incident, ResponseGroup
+from incidents.roles import Role, user_has_role, user_organization_id
 from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,9 @@ MAX_ATTEMPTS = getattr(settings, "NOTIFICATION_MAX_ATTEMPTS", 8)
 DELIVERY_PRIORITY = 6
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
+# A test message is sent while the user waits for the page: give up quickly on a silent receiver.
+TEST_SEND_TIMEOUT_SECONDS = 5
+LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ - [A-Z]+ - ", re.MULTILINE)
 
 CHAT_HOSTS: dict[str, str] = {
     NotificationChannel.Kind.WECOM: "qyapi.weixin.qq.com",
@@ -101,6 +107,39 @@ def channel_validate(
         raise ValidationError({"secret": _("只有钉钉机器人需要加签密钥。")})
 
 
+def channel_groups_managed_by(*, user: Any) -> QuerySet[ResponseGroup]:
+    """The working groups whose channels the user may manage: every group of their own unit for a
+    leader (领导小组), otherwise the groups they head or deputy-head. Never another unit's groups."""
+    org_id = user_organization_id(user)
+    if org_id is None:
+        return ResponseGroup.objects.none()
+    groups = ResponseGroup.objects.filter(organization_id=org_id)
+    if user_has_role(user, org_id, Role.LEADER):
+        return groups
+    return groups.filter(
+        pk__in=GroupMember.objects.filter(
+            user_id=user.pk, position__in=[GroupMember.Position.HEAD, GroupMember.Position.DEPUTY]
+        ).values("group_id")
+    )
+
+
+def channels_managed_by(*, user: Any) -> tuple[QuerySet[NotificationChannel], QuerySet[ResponseGroup]]:
+    """The user's own channels, and the groups they manage with each group's channels prefetched."""
+    own = NotificationChannel.objects.filter(user_id=user.pk)
+    # In the order the unit's groups were set up: 领导小组 first, as in the plan.
+    groups = channel_groups_managed_by(user=user).order_by("pk").prefetch_related("notification_channels")
+    return own, groups
+
+
+def channel_get_managed(*, channel_id: int, actor: Any) -> NotificationChannel:
+    """The channel if the actor may manage it; anyone else's is 'not found', not 'forbidden'."""
+    manageable = Q(user_id=actor.pk) | Q(group__in=channel_groups_managed_by(user=actor))
+    try:
+        return NotificationChannel.objects.select_related("group").get(manageable, pk=channel_id)
+    except NotificationChannel.DoesNotExist as exc:
+        raise DomainError(_("通知方式不存在。"), code="not_found") from exc
+
+
 def channel_create(
     *,
     kind: str,
@@ -109,7 +148,17 @@ def channel_create(
     group: ResponseGroup | None = None,
     name: str = "",
     secret: str = "",
+    actor: Any = None,
 ) -> NotificationChannel:
+    """Add a channel that can deliver. With an actor (self-service), it must be the actor's own
+    channel or one of a group the actor manages; without one (admin, code) no permission is checked."""
+    if actor is not None:
+        if user is not None and user.pk != actor.pk:
+            raise NotPermitted(_("只能为自己添加通知方式。"), field="user")
+        if group is not None and not channel_groups_managed_by(user=actor).filter(pk=group.pk).exists():
+            raise NotPermitted(
+                _("您不是该工作组的组长、副组长或本单位领导小组成员，不能管理其通知方式。"), field="group"
+            )
     try:
         channel_validate(
             kind=kind,
@@ -124,6 +173,44 @@ def channel_create(
     return NotificationChannel.objects.create(
         kind=kind, target=target.strip(), user=user, group=group, name=name, secret=secret
     )
+
+
+def channel_set_enabled(*, channel_id: int, actor: Any, enabled: bool) -> NotificationChannel:
+    """Switch one of the actor's manageable channels on or off; a disabled channel gets no new deliveries."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    if channel.enabled != enabled:
+        channel.enabled = enabled
+        channel.save(update_fields=["enabled"])
+    return channel
+
+
+def channel_delete(*, channel_id: int, actor: Any) -> NotificationChannel:
+    """Remove one of the actor's manageable channels together with its delivery log."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    channel.delete()
+    return channel
+
+
+def channel_send_test(*, channel_id: int, actor: Any) -> NotificationChannel:
+    """Send a test message now, with a short timeout, to a channel the actor manages (enabled or not).
+    Raises DeliveryFailed with the reason; nothing is queued or retried."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    try:
+        channel_send(
+            channel=channel,
+            title=_("【测试】舆情应急处置平台通知测试"),
+            body=_("这是一条测试消息。收到即说明此通知方式配置正确，无需回复。"),
+            url="",
+            idempotency_key=f"test:c{channel.pk}:{uuid.uuid4().hex}",
+            timeout=TEST_SEND_TIMEOUT_SECONDS,
+        )
+    except DeliveryFailed as exc:
+        # The person at the screen needs apprise's reason, not its log timestamps and levels.
+        raise DeliveryFailed(LOG_PREFIX.sub("", str(exc))) from exc
+    except Exception as exc:  # the user is shown why, never a server error
+        logger.exception("Test message to channel %s failed unexpectedly", channel.pk)
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+    return channel
 
 
 def apprise_url(channel: NotificationChannel, idempotency_key: str) -> str:
@@ -143,17 +230,32 @@ def apprise_url(channel: NotificationChannel, idempotency_key: str) -> str:
     return f"{scheme}://{parts.netloc}{parts.path or '/'}?{query}+X-Idempotency-Key={quote(idempotency_key, safe='')}"
 
 
-def channel_send(*, channel: NotificationChannel, title: str, body: str, url: str, idempotency_key: str) -> None:
-    """Send one message to one channel; raise DeliveryFailed with the reason when it does not go out."""
+def channel_send(
+    *,
+    channel: NotificationChannel,
+    title: str,
+    body: str,
+    url: str,
+    idempotency_key: str,
+    timeout: float | None = None,
+) -> None:
+    """Send one message to one channel; raise DeliveryFailed with the reason when it does not go out.
+    `timeout` (seconds) bounds connecting and reading; by default the mail and apprise defaults apply."""
     text = f"{body}\n{url}".strip() if url else body
     if channel.kind == NotificationChannel.Kind.EMAIL:
         try:
-            send_mail(title, text, settings.DEFAULT_FROM_EMAIL, [channel.target], fail_silently=False)
+            connection = get_connection(fail_silently=False, timeout=timeout) if timeout else None
+            send_mail(
+                title, text, settings.DEFAULT_FROM_EMAIL, [channel.target], fail_silently=False, connection=connection
+            )
         except Exception as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         return
     notifier = apprise.Apprise()
-    if not notifier.add(apprise_url(channel, idempotency_key)):
+    address = apprise_url(channel, idempotency_key)
+    if timeout:
+        address += f"{'&' if '?' in address else '?'}cto={timeout}&rto={timeout}"
+    if not notifier.add(address):
         raise DeliveryFailed(_("渠道地址无效，无法发送。"))
     with apprise.LogCapture(level=logging.WARNING) as captured:
         ok = notifier.notify(title=title, body=text)
