@@ -22,6 +22,16 @@ class Role(StrEnum):
     OFFICE = "office"
 
 
+# Who may do what beyond the lifecycle transitions (those carry their permission on Incident).
+# Services enforce these; pages use the same sets to decide which buttons to show.
+ANY_ROLE: tuple[Role, ...] = tuple(Role)
+ASSESSORS = (Role.ANALYST, Role.LEADER, Role.OFFICE)
+COORDINATORS = (Role.LEADER, Role.OFFICE)  # assign groups and tasks, write the review
+MEASURE_RECORDERS = (Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
+LEADERS = (Role.LEADER,)  # escalate, sign off reports, waive deadlines, approve statements
+DRAFTERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE, Role.HANDLER)  # draft and submit statements
+PUBLISHERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)  # mark approved statements published
+
 ROLE_LABELS = {
     Role.MONITOR: _("舆情监测"),
     Role.ANALYST: _("舆情研判"),

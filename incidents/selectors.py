@@ -42,7 +42,7 @@ from incidents.models import (
     Task,
     WarningLevel,
 )
-from incidents.roles import Role, user_organization_id
+from incidents.roles import PUBLISHERS, Role, user_organization_id
 
 
 def incidents_visible_to(user: Any) -> QuerySet[Incident]:
@@ -105,7 +105,7 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
             .select_related("incident", "reported_by")
             .order_by("occurred_at")[:WAITING_LIMIT]
         )
-    if roles & {Role.SPOKESPERSON, Role.LEADER, Role.OFFICE}:
+    if roles & set(PUBLISHERS):
         waiting["to_publish"] = list(
             Statement.objects.filter(incident__organization_id=organization_id, status=Statement.Status.APPROVED)
             .select_related("incident")

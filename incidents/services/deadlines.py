@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from incidents import events
 from incidents.errors import DomainError, NotPermitted
 from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Incident, Report, ResponseGroup, Statement
-from incidents.roles import Role, user_has_role
+from incidents.roles import LEADERS, user_has_role
 from incidents.services.deadline_clock import deadline_reschedule
 from incidents.services.timeline import timeline_record
 
@@ -187,7 +187,7 @@ def deadline_waive(*, deadline_id: int, actor: Any, reason: str) -> Deadline:
             deadline = Deadline.objects.select_for_update(of=("self",)).select_related("incident").get(pk=deadline_id)
         except Deadline.DoesNotExist as exc:
             raise DomainError(_("时限不存在。"), code="not_found") from exc
-        if not user_has_role(actor, deadline.incident.organization_id, Role.LEADER):
+        if not user_has_role(actor, deadline.incident.organization_id, *LEADERS):
             raise NotPermitted(_("只有领导小组成员可以豁免时限。"))
         if not deadline.is_open:
             raise DomainError(_("该时限已完成或已处理，不能豁免。"), field="deadline")

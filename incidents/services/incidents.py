@@ -21,7 +21,15 @@ from incidents.models import (
     State,
     WarningLevel,
 )
-from incidents.roles import Role, user_has_role, user_organization_id
+from incidents.roles import (
+    ANY_ROLE,
+    ASSESSORS,
+    COORDINATORS,
+    LEADERS,
+    Role,
+    user_has_role,
+    user_organization_id,
+)
 from incidents.services.deadlines import deadlines_plan
 from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
@@ -86,7 +94,7 @@ def incident_create(
 ) -> Incident:
     """Log an incident in the actor's unit under its active plan, and plan its clocks."""
     organization_id = user_organization_id(actor)
-    if organization_id is None or not user_has_role(actor, organization_id, *Role):
+    if organization_id is None or not user_has_role(actor, organization_id, *ANY_ROLE):
         raise NotPermitted(_("只有本单位应急工作组成员可以登记舆情。"))
     title = (title or "").strip()
     if not title:
@@ -134,7 +142,9 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
         )
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
-        _require_unit_role(actor, incident.organization_id, *Role, message=_("只有本单位应急工作组成员可以修改舆情。"))
+        _require_unit_role(
+            actor, incident.organization_id, *ANY_ROLE, message=_("只有本单位应急工作组成员可以修改舆情。")
+        )
         if not incident.is_open:
             raise InvalidTransition(_("已办结的舆情不能修改。"))
         if "title" in changes:
@@ -403,7 +413,7 @@ def incident_escalate(*, incident_id: int, actor: Any, note: str, expected_versi
     """Report the incident to the superior unit, which can then see it."""
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
-        _require_unit_role(actor, incident.organization_id, Role.LEADER, message=_("只有领导小组成员可以上报上级。"))
+        _require_unit_role(actor, incident.organization_id, *LEADERS, message=_("只有领导小组成员可以上报上级。"))
         if incident.organization.parent_id is None:
             raise DomainError(_("本单位未设置上级主管部门。"), code="no_superior")
         if incident.escalated_at:
@@ -419,11 +429,7 @@ def incident_assign_groups(
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
         _require_unit_role(
-            actor,
-            incident.organization_id,
-            Role.LEADER,
-            Role.OFFICE,
-            message=_("只有领导小组或其办公室可以分派工作组。"),
+            actor, incident.organization_id, *COORDINATORS, message=_("只有领导小组或其办公室可以分派工作组。")
         )
         if not incident.is_open:
             raise InvalidTransition(_("已办结的舆情不能分派。"))
@@ -464,12 +470,7 @@ def assessment_record(
     with transaction.atomic():
         incident = incident_lock(incident_id)
         _require_unit_role(
-            actor,
-            incident.organization_id,
-            Role.ANALYST,
-            Role.LEADER,
-            Role.OFFICE,
-            message=_("只有研判组、领导小组或其办公室可以录入研判意见。"),
+            actor, incident.organization_id, *ASSESSORS, message=_("只有研判组、领导小组或其办公室可以录入研判意见。")
         )
         if incident.state not in ASSESSMENT_STATES:
             raise InvalidTransition(
@@ -527,11 +528,7 @@ def review_record(
     with transaction.atomic():
         incident = incident_lock(incident_id)
         _require_unit_role(
-            actor,
-            incident.organization_id,
-            Role.LEADER,
-            Role.OFFICE,
-            message=_("只有领导小组或其办公室可以填写总结评估。"),
+            actor, incident.organization_id, *COORDINATORS, message=_("只有领导小组或其办公室可以填写总结评估。")
         )
         if incident.state != State.REVIEWING:
             raise InvalidTransition(_("只有处于“总结”阶段的舆情可以填写总结评估。"))

@@ -9,8 +9,17 @@ from django.utils.translation import gettext as _
 
 from incidents import events
 from incidents.errors import DomainError, InvalidTransition, NotPermitted
-from incidents.models import Incident, Measure, Report, ResponseGroup, State, Task
-from incidents.roles import Role, user_has_role, user_organization_id
+from incidents.models import GroupMember, Incident, Measure, Report, ResponseGroup, State, Task
+from incidents.roles import (
+    ANY_ROLE,
+    COORDINATORS,
+    LEADERS,
+    MEASURE_RECORDERS,
+    Role,
+    user_has_role,
+    user_organization_id,
+    user_roles,
+)
 from incidents.services.deadlines import REPORT_MEETS, deadlines_meet
 from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
@@ -62,7 +71,7 @@ def report_record(
                 raise DomainError(_("书面报告须写明起因、基本事实和已采取措施。"), field=field)
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, *Role):
+        if not user_has_role(actor, incident.organization_id, *ANY_ROLE):
             raise NotPermitted(_("只有本单位应急工作组成员可以记录报告。"))
         _require_open(incident, WORK_STATES, _("记录报告"))
         _check_past(occurred_at, "occurred_at", not_before=incident.discovered_at)
@@ -99,7 +108,7 @@ def report_sign_off(*, report_id: int, actor: Any) -> Report:
             report = Report.objects.select_for_update(of=("self",)).select_related("incident").get(pk=report_id)
         except Report.DoesNotExist as exc:
             raise DomainError(_("报告不存在。"), code="not_found") from exc
-        if not user_has_role(actor, report.incident.organization_id, Role.LEADER):
+        if not user_has_role(actor, report.incident.organization_id, *LEADERS):
             raise NotPermitted(_("只有领导小组成员可以审阅报告。"))
         if report.kind != Report.Kind.WRITTEN:
             raise DomainError(_("只有书面报告需要审阅。"), field="kind")
@@ -135,7 +144,7 @@ def task_create(
         raise DomainError(_("请选择承办工作组或承办人。"), field="assignee_group")
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, Role.LEADER, Role.OFFICE):
+        if not user_has_role(actor, incident.organization_id, *COORDINATORS):
             raise NotPermitted(_("只有领导小组或其办公室可以交办任务。"))
         _require_open(incident, WORK_STATES, _("交办任务"))
         if assignee_group is not None and assignee_group.organization_id != incident.organization_id:
@@ -166,6 +175,13 @@ def task_create(
     return task
 
 
+def task_completable_by(task: Task, *, user_id: int | None, roles: frozenset[Role], group_ids: set[int]) -> bool:
+    """Who may report a task done: its assignee, a member of its group, or the leadership and office."""
+    return bool(
+        task.assignee_id == user_id or (roles and task.assignee_group_id in group_ids) or roles & set(COORDINATORS)
+    )
+
+
 def task_complete(*, task_id: int, actor: Any, result: str) -> Task:
     """The assignee (or a leader) reports the task done, with its result."""
     if not (result or "").strip():
@@ -179,9 +195,9 @@ def task_complete(*, task_id: int, actor: Any, result: str) -> Task:
             )
         except Task.DoesNotExist as exc:
             raise DomainError(_("任务不存在。"), code="not_found") from exc
-        org_id = task.incident.organization_id
-        in_group = task.assignee_group_id is not None and task.assignee_group.members.filter(pk=actor.pk).exists()  # type: ignore[union-attr]
-        if not (task.assignee_id == actor.pk or in_group or user_has_role(actor, org_id, Role.LEADER, Role.OFFICE)):
+        roles = user_roles(actor, task.incident.organization_id)
+        group_ids = set(GroupMember.objects.filter(user_id=actor.pk).values_list("group_id", flat=True))
+        if not task_completable_by(task, user_id=actor.pk, roles=roles, group_ids=group_ids):
             raise NotPermitted(_("只有承办人、承办工作组成员或领导小组可以办结任务。"))
         if task.status != Task.Status.OPEN:
             raise InvalidTransition(_("该任务已办结或已取消。"))
@@ -217,9 +233,7 @@ def measure_record(
         raise DomainError(_("请填写具体情况。"), field="description")
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(
-            actor, incident.organization_id, Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role.LEADER, Role.OFFICE
-        ):
+        if not user_has_role(actor, incident.organization_id, *MEASURE_RECORDERS):
             raise NotPermitted(_("只有处置组、法律援助组、宣传组或领导小组可以记录处置措施。"))
         _require_open(incident, HANDLING_STATES, _("记录处置措施"))
         _check_past(taken_at, "taken_at", not_before=incident.discovered_at)

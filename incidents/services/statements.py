@@ -15,13 +15,11 @@ from django_fsm import ConcurrentTransition
 from incidents import events
 from incidents.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
 from incidents.models import State, Statement, StatementVersion
-from incidents.roles import Role, user_has_role
+from incidents.roles import DRAFTERS, LEADERS, PUBLISHERS, user_has_role
 from incidents.services.deadlines import STATEMENT_MEETS, deadlines_meet
 from incidents.services.locking import incident_lock
 from incidents.services.timeline import timeline_record
 
-DRAFTERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE, Role.HANDLER)
-PUBLISHERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
 STATEMENT_STATES = (State.WARNING, State.RESPONDING, State.TRACKING, State.ASSESSING)
 
 
@@ -133,7 +131,7 @@ def statement_decide(
         raise DomainError(_("退回时请填写修改意见。"), field="comment")
     with transaction.atomic():
         statement = _lock_statement(statement_id, expected_version)
-        if not user_has_role(actor, statement.incident.organization_id, Role.LEADER):
+        if not user_has_role(actor, statement.incident.organization_id, *LEADERS):
             raise NotPermitted(_("只有领导小组成员可以审定回应稿。"))
         _run(statement, "approve" if approve else "reject", _("审定"))
         version = _current(statement)

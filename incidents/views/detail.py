@@ -11,6 +11,7 @@ from django.shortcuts import render
 from incidents import forms as f
 from incidents.models import Deadline, Incident, Statement, StatementVersion, TimelineEntry
 from incidents.roles import Role
+from incidents.services.records import task_completable_by
 from incidents.services.statements import DRAFTERS, PUBLISHERS
 from incidents.views.common import visible_incident
 from incidents.views.registry import ACTIONS, ActionContext
@@ -105,11 +106,7 @@ def detail_context(
         {
             "task": task,
             "can_complete": task.status == task.Status.OPEN
-            and (
-                task.assignee_id == user.pk
-                or (task.assignee_group_id in ctx.my_group_ids if ctx.roles else False)
-                or ctx.has(Role.LEADER, Role.OFFICE)
-            ),
+            and task_completable_by(task, user_id=user.pk, roles=ctx.roles, group_ids=ctx.my_group_ids),
         }
         for task in rows["tasks"]
     ]

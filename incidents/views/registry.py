@@ -15,7 +15,7 @@ from django_fsm import has_transition_perm
 
 from incidents import forms as f
 from incidents.models import GroupMember, HandlingCategory, Incident, State, WarningLevel
-from incidents.roles import Role, user_roles
+from incidents.roles import ANY_ROLE, ASSESSORS, COORDINATORS, DRAFTERS, LEADERS, MEASURE_RECORDERS, Role, user_roles
 from incidents.services import incidents as svc
 from incidents.services import records, statements
 from incidents.services.incidents import ASSESSMENT_STATES
@@ -182,7 +182,6 @@ def _not_found() -> Exception:
     return DomainError(_("记录不存在。"), code="not_found")
 
 
-ANY_ROLE = tuple(Role)
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
@@ -199,7 +198,7 @@ ACTIONS: dict[str, Action] = {
             "assessment",
             _("录入研判意见"),
             _("研判意见已保存。"),
-            lambda c: c.has(Role.ANALYST, Role.LEADER, Role.OFFICE) and c.incident.state in ASSESSMENT_STATES,
+            lambda c: c.has(*ASSESSORS) and c.incident.state in ASSESSMENT_STATES,
             _records_runner(
                 svc.assessment_record,
                 "nature",
@@ -270,9 +269,7 @@ ACTIONS: dict[str, Action] = {
             "review",
             _("填写总结评估"),
             _("总结评估已保存。"),
-            lambda c: (
-                c.has(Role.LEADER, Role.OFFICE) and c.incident.state == State.REVIEWING and not c.incident.has_review()
-            ),
+            lambda c: c.has(*COORDINATORS) and c.incident.state == State.REVIEWING and not c.incident.has_review(),
             _records_runner(
                 svc.review_record, "summary", "evaluation", "lessons", "plan_suggestions", "accountability"
             ),
@@ -300,7 +297,7 @@ ACTIONS: dict[str, Action] = {
             "assign_groups",
             _("分派工作组"),
             _("承办工作组已更新。"),
-            lambda c: c.has(Role.LEADER, Role.OFFICE) and c.incident.is_open,
+            lambda c: c.has(*COORDINATORS) and c.incident.is_open,
             _transition_runner(svc.incident_assign_groups, "groups"),
             _assign_form,
         ),
@@ -308,7 +305,7 @@ ACTIONS: dict[str, Action] = {
             "task",
             _("交办任务"),
             _("任务已交办。"),
-            lambda c: c.has(Role.LEADER, Role.OFFICE) and c.incident.state in WORK_STATES,
+            lambda c: c.has(*COORDINATORS) and c.incident.state in WORK_STATES,
             _records_runner(records.task_create, "title", "description", "assignee_group", "assignee", "due_at"),
             _task_form,
         ),
@@ -316,10 +313,7 @@ ACTIONS: dict[str, Action] = {
             "measure",
             _("记录处置措施"),
             _("处置措施已记录。"),
-            lambda c: (
-                c.has(Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
-                and c.incident.state in HANDLING_STATES
-            ),
+            lambda c: c.has(*MEASURE_RECORDERS) and c.incident.state in HANDLING_STATES,
             _records_runner(records.measure_record, "kind", "description", "taken_at", "target", "url", "outcome"),
             lambda c, d, display: f.MeasureForm(d),
         ),
@@ -345,7 +339,7 @@ ACTIONS: dict[str, Action] = {
             "statement",
             _("起草回应稿"),
             _("回应稿已保存为草稿。"),
-            lambda c: c.has(*statements.DRAFTERS) and c.incident.state in statements.STATEMENT_STATES,
+            lambda c: c.has(*DRAFTERS) and c.incident.state in statements.STATEMENT_STATES,
             _run_statement_create,
             lambda c, d, display: f.StatementCreateForm(d),
         ),
@@ -353,9 +347,7 @@ ACTIONS: dict[str, Action] = {
             "escalate",
             _("上报上级"),
             _("已上报上级主管部门。"),
-            lambda c: (
-                c.has(Role.LEADER) and c.incident.organization.parent_id is not None and not c.incident.escalated_at
-            ),
+            lambda c: c.has(*LEADERS) and c.incident.organization.parent_id is not None and not c.incident.escalated_at,
             _transition_runner(svc.incident_escalate, "note"),
             plain(f.EscalateForm),
         ),
@@ -378,7 +370,7 @@ ROW_ACTIONS: dict[str, Action] = {
             "report_sign_off",
             _("审阅"),
             _("报告已审阅。"),
-            lambda c: c.has(Role.LEADER),
+            lambda c: c.has(*LEADERS),
             _run_sign_off,
             lambda c, d, display: f.ObjectForm(d),
         ),
@@ -386,7 +378,7 @@ ROW_ACTIONS: dict[str, Action] = {
             "deadline_waive",
             _("豁免"),
             _("时限已豁免。"),
-            lambda c: c.has(Role.LEADER),
+            lambda c: c.has(*LEADERS),
             _run_waive,
             lambda c, d, display: f.ObjectReasonForm(d),
         ),
