@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,25 +37,10 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/opinion_ops_bench_a")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_ops.settings")
+
+from opinion_ops.worker_harness import WebhookSink, process_start, process_stop  # noqa: E402
+
 CHAOS_REDIS_PORT = 6391
-
-
-class Sink(BaseHTTPRequestHandler):
-    """The chat robot: records each message's idempotency key and arrival time."""
-
-    received: list[tuple[str, float]] = []
-    lock = threading.Lock()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        with Sink.lock:
-            Sink.received.append((self.headers.get("X-Idempotency-Key", ""), time.time()))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 def recreate_database(url: str) -> None:
@@ -66,25 +51,8 @@ def recreate_database(url: str) -> None:
     subprocess.run(["createdb", *args, name], check=True)
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=handle, start_new_session=True)
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 def start_redis(tmp: Path) -> subprocess.Popen[bytes]:
-    process = start(
+    process = process_start(
         ["redis-server", "--port", str(CHAOS_REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         dict(os.environ),
         tmp / "redis.log",
@@ -170,14 +138,14 @@ def run(label: str, n: int, window: float, chaos: bool, fixtures: dict[str, Any]
     lead = 6.0
     planned = plan_deadlines(n, lead, window, fixtures["office"], incident)
     open_clocks = Deadline.objects.filter(next_action_at__isnull=False).count()
-    Sink.received = []
+    WebhookSink.received = []
     worker_log = tmp / f"worker-{label}.log"
     worker_cmd = [CELERY, "-A", "opinion_ops", "worker", "--concurrency=4", "--loglevel=INFO"]
     worker_cmd += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     beat_cmd = [CELERY, "-A", "opinion_ops", "beat", "--loglevel=INFO"]
     beat_cmd += ["-s", str(tmp / f"beat-{label}")]
-    worker = start(worker_cmd, env, worker_log)
-    beat = start(beat_cmd, env, tmp / f"beat-{label}.log")
+    worker = process_start(worker_cmd, env, worker_log)
+    beat = process_start(beat_cmd, env, tmp / f"beat-{label}.log")
     started = time.monotonic()
     events = []
     if chaos:
@@ -186,34 +154,34 @@ def run(label: str, n: int, window: float, chaos: bool, fixtures: dict[str, Any]
         for at, what in events:
             time.sleep(max(0.0, started + at - time.monotonic()))
             if what == "kill":
-                stop(worker, signal.SIGKILL)
+                process_stop(worker, signal.SIGKILL)
                 time.sleep(1)
-                worker = start(worker_cmd, env, worker_log)
+                worker = process_start(worker_cmd, env, worker_log)
             else:
                 assert redis_process is not None
-                stop(redis_process, signal.SIGKILL)
+                process_stop(redis_process, signal.SIGKILL)
                 time.sleep(1)
                 redis_process = start_redis(tmp)
             print(f"  [{label}] t={time.monotonic() - started:5.1f}s {what}", flush=True)
         deadline = started + lead + window + (60 if chaos else 40)
         while time.monotonic() < deadline:
-            with Sink.lock:
-                keys = {key.rsplit(":c", 1)[0] for key, _ in Sink.received}
+            with WebhookSink.lock:
+                keys = {key.rsplit(":c", 1)[0] for key, _ in WebhookSink.received}
             if len(keys & planned.keys()) >= len(planned):
                 break
             time.sleep(0.5)
         time.sleep(3)  # a doubled message would arrive now
     finally:
-        stop(beat)
-        stop(worker)
+        process_stop(beat)
+        process_stop(worker)
         if redis_process is not None:
-            stop(redis_process)
+            process_stop(redis_process)
     connection.close()
 
     first: dict[str, float] = {}
     counts: Counter[str] = Counter()
-    with Sink.lock:
-        for key, at in Sink.received:
+    with WebhookSink.lock:
+        for key, at in WebhookSink.received:
             signal_key = key.rsplit(":c", 1)[0]
             counts[signal_key] += 1
             first.setdefault(signal_key, at)
@@ -267,7 +235,7 @@ def setup_fixtures() -> dict[str, Any]:
     unit = make_unit("压测单位", "bench")
     reporter = make_user("bench-monitor", unit, "monitoring")
     owner = make_user("bench-office", unit, "office")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookSink)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     NotificationChannel.objects.create(

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from incidents.models import Deadline, DeadlineRule, DeadlineSignal, ResponseGro
 from incidents.services.incidents import incident_create
 from notifications.models import Delivery, Notification, NotificationChannel
 from opinion_ops.testing import make_unit, make_user
+from opinion_ops.worker_harness import WebhookSink, process_start, process_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -33,20 +34,6 @@ pytestmark = [
 ]
 
 
-class Sink(BaseHTTPRequestHandler):
-    received: list[tuple[str, float]] = []
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        Sink.received.append((self.headers.get("X-Idempotency-Key", ""), time.time()))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def database_url() -> str:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
@@ -54,29 +41,7 @@ def database_url() -> str:
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    # System checks are `make lint`'s job. A session of its own, so the whole worker (parent and
-    # pool children) can be killed at once.
-    return subprocess.Popen(
-        [CELERY, "-A", "opinion_ops", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=handle,
-        stderr=handle,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    return process_start([CELERY, "-A", "opinion_ops", *args], env, log)
 
 
 def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker(transactional_db: Any) -> None:
@@ -85,9 +50,9 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()  # stale tasks of an earlier run refer to rows that are gone
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookSink)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    Sink.received = []
+    WebhookSink.received = []
 
     unit = make_unit("示范区教育局", "district")
     bob = make_user("bob", unit, "monitoring")
@@ -143,7 +108,7 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
     beat = start(["beat", "--loglevel=INFO", "-s", str(tmp / "beat-schedule")], env, tmp / "beat.log")
     try:
         time.sleep(7)  # mid-run: some clocks handled, some due, some still ahead
-        stop(worker, signal.SIGKILL)
+        process_stop(worker, signal.SIGKILL)
         worker = start(worker_args, env, tmp / "worker.log")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -152,8 +117,8 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
             time.sleep(1)
         time.sleep(3)  # anything doubled would arrive now
     finally:
-        stop(beat)
-        stop(worker)
+        process_stop(beat)
+        process_stop(worker)
         server.shutdown()
 
     ours = Deadline.objects.filter(kind=DeadlineRule.Kind.OTHER)
@@ -162,6 +127,6 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
     assert Notification.objects.filter(recipient=olga, deadline__in=ours).count() == 20
     assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 20
     expected = set(Delivery.objects.values_list("idempotency_key", flat=True))
-    received = Counter(key for key, _at in Sink.received)
+    received = Counter(key for key, _at in WebhookSink.received)
     assert set(received) == expected
     assert [key for key, count in received.items() if count > 1] == []
