@@ -22,14 +22,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection, send_mail
 from django.core.validators import EmailValidator
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.errors import DomainError, NotPermitted
-from incidents.models import Deadline, GroupMember, Incident, ResponseGroup
-from incidents.roles import Role, user_has_role, user_organization_id
+from incidents.models import Deadline, Incident, ResponseGroup
 from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
+from notifications.selectors import channel_get_managed, channel_groups_managed_by
 
 logger = logging.getLogger(__name__)
 
@@ -105,39 +105,6 @@ def channel_validate(
             )
     if secret and kind not in (NotificationChannel.Kind.DINGTALK,):
         raise ValidationError({"secret": _("只有钉钉机器人需要加签密钥。")})
-
-
-def channel_groups_managed_by(*, user: Any) -> QuerySet[ResponseGroup]:
-    """The working groups whose channels the user may manage: every group of their own unit for a
-    leader (领导小组), otherwise the groups they head or deputy-head. Never another unit's groups."""
-    org_id = user_organization_id(user)
-    if org_id is None:
-        return ResponseGroup.objects.none()
-    groups = ResponseGroup.objects.filter(organization_id=org_id)
-    if user_has_role(user, org_id, Role.LEADER):
-        return groups
-    return groups.filter(
-        pk__in=GroupMember.objects.filter(
-            user_id=user.pk, position__in=[GroupMember.Position.HEAD, GroupMember.Position.DEPUTY]
-        ).values("group_id")
-    )
-
-
-def channels_managed_by(*, user: Any) -> tuple[QuerySet[NotificationChannel], QuerySet[ResponseGroup]]:
-    """The user's own channels, and the groups they manage with each group's channels prefetched."""
-    own = NotificationChannel.objects.filter(user_id=user.pk)
-    # In the order the unit's groups were set up: 领导小组 first, as in the plan.
-    groups = channel_groups_managed_by(user=user).order_by("pk").prefetch_related("notification_channels")
-    return own, groups
-
-
-def channel_get_managed(*, channel_id: int, actor: Any) -> NotificationChannel:
-    """The channel if the actor may manage it; anyone else's is 'not found', not 'forbidden'."""
-    manageable = Q(user_id=actor.pk) | Q(group__in=channel_groups_managed_by(user=actor))
-    try:
-        return NotificationChannel.objects.select_related("group").get(manageable, pk=channel_id)
-    except NotificationChannel.DoesNotExist as exc:
-        raise DomainError(_("通知方式不存在。"), code="not_found") from exc
 
 
 def channel_create(

@@ -14,14 +14,13 @@ from incidents.models import Deadline
 from incidents.services.deadline_clock import deadline_acknowledge
 from notifications.forms import ChannelForm
 from notifications.models import NotificationChannel
-from notifications.selectors import notifications_for, notifications_unread_count
+from notifications.selectors import channels_managed_by, notifications_for, notifications_unread_count
 from notifications.services import (
     DeliveryFailed,
     channel_create,
     channel_delete,
     channel_send_test,
     channel_set_enabled,
-    channels_managed_by,
     notification_mark_read,
     notifications_mark_all_read,
 )
