@@ -77,8 +77,3 @@ def incidents_by_urgency(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
         _closed=Case(When(state__in=closed, then=Value(1)), default=Value(0), output_field=IntegerField()),
         _rank=Case(When(level__isnull=True, then=Value(99)), default="level__rank", output_field=IntegerField()),
     ).order_by("_closed", "_rank", "-discovered_at", "-id")
-
-
-def filter_incidents(queryset: QuerySet[Incident], params: Any) -> tuple[IncidentFilterSet, QuerySet[Incident]]:
-    filterset = IncidentFilterSet(params, queryset=queryset)
-    return filterset, filterset.qs

@@ -90,10 +90,3 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None, organization_id: i
 
 def user_has_role(user: AbstractBaseUser | AnonymousUser | None, organization_id: int | None, *roles: Role) -> bool:
     return bool(user_roles(user, organization_id) & set(roles))
-
-
-def forget_roles(user: object) -> None:
-    """Drop the per-request cache after memberships change."""
-    for attr in (_CACHE_ATTR, "_opinion_ops_org_id"):
-        if hasattr(user, attr):
-            delattr(user, attr)
