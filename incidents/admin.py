@@ -11,48 +11,34 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from incidents.errors import DomainError
 from incidents.models import (
+    Deadline,
     DeadlineRule,
     EmergencyPlan,
-    GroupMember,
     HandlingCategory,
     Incident,
     IncidentType,
-    Membership,
-    Organization,
-    ResponseGroup,
     TimelineEntry,
     WarningLevel,
 )
-from incidents.roles import user_organization_id
 from incidents.services import incidents as incident_services
-from incidents.services.plans import (
-    plan_activate,
-    plan_create_default,
-    plan_create_revision,
-    response_groups_create_default,
-)
+from incidents.services.deadline_clock import deadlines_release
+from incidents.services.plans import plan_activate, plan_create_default, plan_create_revision
+from opinion_ops.errors import DomainError
+from organizations.admin import UnitScopedAdmin
+from organizations.models import Membership, Organization
+from organizations.services import response_groups_create_default
 
 
-class UnitScopedAdmin(admin.ModelAdmin):
-    """Limits a unit admin to rows of their own unit (`unit_path` names the FK path)."""
+class SetAsideFilter(admin.SimpleListFilter):
+    title = _("处理失败")
+    parameter_name = "set_aside"
 
-    unit_path = "organization"
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("已隔离（处理失败）"))]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(**{f"{self.unit_path}_id": user_organization_id(request.user)})
-
-    def _is_unit_admin(self, request: HttpRequest) -> bool:
-        return bool(
-            request.user.is_superuser or Membership.objects.filter(user_id=request.user.pk, is_unit_admin=True).exists()  # type: ignore[misc]
-        )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._is_unit_admin(request) and super().has_module_permission(request)
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(sweep_failures__gt=0) if self.value() == "yes" else queryset
 
 
 class MembershipInline(admin.TabularInline):
@@ -77,27 +63,6 @@ class OrganizationAdmin(admin.ModelAdmin):
                 continue
             plan = plan_create_default(organization=organization, actor=request.user)
             self.message_user(request, _("已为 %(unit)s 启用：%(plan)s") % {"unit": organization, "plan": plan})
-
-
-@admin.register(Membership)
-class MembershipAdmin(UnitScopedAdmin):
-    list_display = ["user", "organization", "is_unit_admin", "phone"]
-    list_filter = ["organization", "is_unit_admin"]
-    search_fields = ["user__username", "user__first_name", "user__last_name"]
-    autocomplete_fields = ["user"]
-
-
-class GroupMemberInline(admin.TabularInline):
-    model = GroupMember
-    extra = 1
-    autocomplete_fields = ["user"]
-
-
-@admin.register(ResponseGroup)
-class ResponseGroupAdmin(UnitScopedAdmin):
-    list_display = ["name", "kind", "organization"]
-    list_filter = ["organization", "kind"]
-    inlines = [GroupMemberInline]
 
 
 class FrozenPlanInlineMixin:
@@ -233,3 +198,28 @@ class IncidentAdmin(UnitScopedAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
+
+
+@admin.register(Deadline)
+class DeadlineAdmin(UnitScopedAdmin):
+    """Read-only: clocks change only through the services. Operators find here the clocks the
+    sweeper set aside after a failure (filter 处理失败次数 > 0) and put them back to work."""
+
+    unit_path = "incident__organization"
+    list_display = ["name", "incident", "status", "due_at", "next_action_at", "escalation_rung", "sweep_failures"]
+    list_filter = ["status", "kind", SetAsideFilter]
+    list_select_related = ["incident"]
+    search_fields = ["name", "incident__title", "incident__reference", "sweep_error"]
+    readonly_fields = [f.name for f in Deadline._meta.fields]
+    actions = ["release"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("立即重新处理所选的隔离时限"))
+    def release(self, request: HttpRequest, queryset: QuerySet[Deadline]) -> None:
+        count = deadlines_release(deadline_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("已重新排队 %(n)s 个时限。") % {"n": count})

@@ -8,6 +8,10 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from incidents import events
+        from incidents.health import set_aside_check, sweeper_check
         from incidents.selectors import dashboard_statistics_forget
+        from opinion_ops.health import health_check_register
 
         events.subscribe("*", dashboard_statistics_forget)
+        health_check_register("clock sweeper", sweeper_check)
+        health_check_register("set-aside clocks", set_aside_check)

@@ -5,8 +5,8 @@ from django.apps import apps
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from incidents.roles import ROLE_LABELS, user_roles
 from incidents.selectors import organization_of
+from organizations.roles import ROLE_LABELS, user_roles
 
 
 @cache

@@ -8,17 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import (
-    Assessment,
-    HandlingCategory,
-    Incident,
-    Measure,
-    Platform,
-    Report,
-    ResponseGroup,
-    Statement,
-    WarningLevel,
-)
+from incidents.models import Assessment, HandlingCategory, Incident, Measure, Platform, Report, Statement, WarningLevel
+from organizations.models import ResponseGroup
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -64,6 +55,11 @@ class IncidentCreateForm(forms.Form):
     platform = forms.ChoiceField(label=_("平台"), choices=Platform.choices, initial=Platform.WEIBO)
     discovered_at = local_datetime_field(_("发现时间"), help_text=_("默认当前时间，可改为更早的时间。"))
     is_drill = forms.BooleanField(label=_("应急演练"), required=False, help_text=_("演练数据不计入统计。"))
+    logged_late = forms.BooleanField(
+        label=_("后补登记"),
+        required=False,
+        help_text=_("事后补录的舆情：登记时已过期的时限记为逾期，不再发送提醒和升级。"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -200,6 +196,46 @@ class ObjectReasonForm(forms.Form):
 
 class ObjectForm(forms.Form):
     object_id = forms.IntegerField(widget=forms.HiddenInput)
+
+
+DEADLINE_DECISIONS = {
+    "waive": ("waive_deadline", _("豁免")),
+    "not_applicable": ("close_deadline", _("不再适用")),
+    "confirm": ("confirm_deadline", _("确认按时完成")),
+}
+
+
+class DeadlineDecisionForm(forms.Form):
+    """A leader's decision on one clock: waive it, close it as not applicable, or confirm it on time."""
+
+    object_id = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=_("处理方式"), choices=[(k, v[1]) for k, v in DEADLINE_DECISIONS.items()])
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StartReviewForm(VersionedForm):
+    """转入总结评估; a leader settles each clock still counting in the same step."""
+
+    def __init__(self, *args: Any, open_clocks: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.open_clocks = list(open_clocks)
+        for clock in self.open_clocks:
+            self.fields[f"clock_{clock.pk}"] = forms.ChoiceField(
+                label=_("仍在计时的“%(name)s”") % {"name": clock.name},
+                choices=[("waive", _("豁免")), ("not_applicable", _("不再适用"))],
+            )
+            self.fields[f"reason_{clock.pk}"] = forms.CharField(
+                label=_("理由"), widget=forms.Textarea(attrs={"rows": 2})
+            )
+
+    def resolutions(self) -> dict[int, dict[str, str]]:
+        return {
+            clock.pk: {
+                "resolution": self.cleaned_data[f"clock_{clock.pk}"],
+                "reason": self.cleaned_data[f"reason_{clock.pk}"],
+            }
+            for clock in self.open_clocks
+        }
 
 
 class StatementCreateForm(forms.Form):

@@ -31,10 +31,8 @@ from incidents.models import (
     Assessment,
     Deadline,
     DeadlineRule,
-    GroupMember,
     HandlingCategory,
     Incident,
-    Organization,
     Report,
     State,
     Statement,
@@ -42,7 +40,9 @@ from incidents.models import (
     Task,
     WarningLevel,
 )
-from incidents.roles import PUBLISHERS, Role, user_organization_id
+from incidents.policies import PUBLISHERS
+from organizations.models import GroupMember, Organization
+from organizations.roles import Role, user_organization_id
 
 
 def incidents_visible_to(user: Any) -> QuerySet[Incident]:
@@ -126,7 +126,7 @@ def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list
     """Open clocks of the unit that are overdue or due within 30 minutes, soonest first."""
     now = now or timezone.now()
     return list(
-        Deadline.objects.filter(incident__organization_id=organization_id)
+        Deadline.objects.filter(incident__organization_id=organization_id, incident__state__in=OPEN_STATES)
         # A missed clock is always past due, so one range covers "due soon" and "overdue".
         .filter(status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED], due_at__lte=now + AT_RISK_WINDOW)
         .select_related("incident", "incident__level", "owner_group")

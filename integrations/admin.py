@@ -1,4 +1,4 @@
-"""Operators issue and revoke API tokens, manage webhook subscriptions and resend deliveries here.
+"""Operators issue and revoke API tokens here.
 
 A token's secret is shown once, in the message after saving; only its hash is stored.
 """
@@ -12,17 +12,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.admin import UnitScopedAdmin
-from incidents.errors import DomainError
-from incidents.models import Membership
-from integrations.models import ApiToken, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.models import ApiToken
 from integrations.tokens import api_token_issue, api_token_revoke
-from integrations.webhooks import (
-    WEBHOOK_EVENTS,
-    webhook_delivery_resend,
-    webhook_subscription_create,
-    webhook_subscription_update,
-)
+from organizations.admin import UnitScopedAdmin
+from organizations.models import Membership
 
 
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -94,86 +87,3 @@ class ApiTokenAdmin(UnitScopedAdmin):
         for token in queryset:
             api_token_revoke(token_id=token.pk, actor=request.user)
         self.message_user(request, _("已吊销 %(n)s 个令牌。") % {"n": queryset.count()})
-
-
-class WebhookSubscriptionForm(forms.ModelForm):  # type: ignore[type-arg]
-    events = forms.MultipleChoiceField(
-        label=_("订阅事件"),
-        choices=[(k, f"{k} · {v}") for k, v in WEBHOOK_EVENTS.items()],
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = WebhookSubscription
-        fields = ["organization", "name", "target_url", "events", "is_active"]
-
-
-@admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(UnitScopedAdmin):
-    form = WebhookSubscriptionForm
-    list_display = ["name", "organization", "target_url", "is_active", "created_at"]
-    list_filter = ["organization", "is_active"]
-    readonly_fields = ["secret", "created_by", "created_at"]
-
-    def save_model(self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool) -> None:
-        if change:
-            webhook_subscription_update(
-                subscription_id=obj.pk,
-                actor=request.user,
-                name=obj.name,
-                target_url=obj.target_url,
-                event_names=list(obj.events),
-                is_active=obj.is_active,
-            )
-            return
-        subscription = webhook_subscription_create(
-            organization=obj.organization,
-            actor=request.user,
-            name=obj.name,
-            target_url=obj.target_url,
-            event_names=list(obj.events),
-        )
-        obj.pk, obj.secret = subscription.pk, subscription.secret
-
-
-class WebhookAttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    fields = ("number", "attempted_at", "response_status", "error", "duration_ms")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(UnitScopedAdmin):
-    unit_path = "subscription__organization"
-    list_display = [
-        "event",
-        "subscription",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_response_status",
-        "created_at",
-    ]
-    list_filter = ["status", "event"]
-    inlines = [WebhookAttemptInline]
-    actions = ["send_again"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(description=_("重新发送"))
-    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        for delivery in queryset:
-            try:
-                webhook_delivery_resend(delivery_id=delivery.pk, actor=request.user)
-            except DomainError as exc:
-                self.message_user(request, str(exc.message), messages.ERROR)
-        self.message_user(request, _("已重新排队发送。"))

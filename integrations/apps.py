@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = _("系统对接")
-
-    def ready(self) -> None:
-        from integrations import webhooks
-
-        webhooks.subscribe_to_domain_events()

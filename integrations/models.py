@@ -1,18 +1,13 @@
-"""Integrations: API tokens for other systems, outbound webhooks and their delivery log,
-and the stored responses that make retried writes idempotent."""
-
-import uuid
+"""Integrations: the API tokens other systems of a unit call the REST API with. (Webhooks to other
+systems are channels of the one outbox, in the notifications app.)"""
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator, URLValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Organization
-
-http_url_validator = URLValidator(schemes=["http", "https"], message=_("请输入以 http:// 或 https:// 开头的网址。"))
+from organizations.models import Organization
 
 
 class ApiToken(models.Model):
@@ -72,112 +67,3 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
-
-
-class WebhookSubscription(models.Model):
-    """An endpoint of another system that receives signed JSON for the chosen events of one unit."""
-
-    organization = models.ForeignKey(
-        Organization, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="webhook_subscriptions"
-    )
-    name = models.CharField(_("名称"), max_length=100)
-    target_url = models.URLField(_("接收地址"), max_length=1000, validators=[http_url_validator])
-    events = models.JSONField(_("订阅事件"), default=list, blank=True)
-    secret = models.CharField(_("签名密钥"), max_length=64, editable=False)
-    is_active = models.BooleanField(_("启用"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("创建人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("Webhook 订阅")
-        verbose_name_plural = _("Webhook 订阅")
-        ordering = ["organization", "name", "id"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class WebhookDelivery(models.Model):
-    """One event for one subscription; a row with a due time that the sweeper claims and sends."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("待发送")
-        DELIVERED = "delivered", _("已送达")
-        FAILED = "failed", _("发送失败")
-
-    subscription = models.ForeignKey(
-        WebhookSubscription, verbose_name=_("订阅"), on_delete=models.CASCADE, related_name="deliveries"
-    )
-    event_id = models.UUIDField(_("事件编号"), default=uuid.uuid4)
-    event = models.CharField(_("事件"), max_length=50)
-    payload = models.JSONField(_("内容"), default=dict, encoder=DjangoJSONEncoder)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次发送时间"), null=True, blank=True)
-    last_attempt_at = models.DateTimeField(_("最近发送时间"), null=True, blank=True)
-    last_response_status = models.PositiveIntegerField(_("最近响应码"), null=True, blank=True)
-    last_error = models.TextField(_("最近错误"), blank=True)
-    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
-    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("Webhook 投递")
-        verbose_name_plural = _("Webhook 投递")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["subscription", "event_id"], name="webhook_delivery_once_per_event")
-        ]
-        indexes = [
-            models.Index(fields=["next_attempt_at"], condition=models.Q(status="pending"), name="webhook_delivery_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} → {self.subscription}"
-
-
-class WebhookAttempt(models.Model):
-    """The delivery log: every HTTP attempt with its outcome; never changed."""
-
-    delivery = models.ForeignKey(
-        WebhookDelivery, verbose_name=_("投递"), on_delete=models.CASCADE, related_name="attempt_log"
-    )
-    number = models.PositiveIntegerField(_("第几次"))
-    attempted_at = models.DateTimeField(_("发送时间"), default=timezone.now)
-    response_status = models.PositiveIntegerField(_("响应码"), null=True, blank=True)
-    response_body = models.TextField(_("响应内容（截断）"), blank=True)
-    error = models.TextField(_("错误"), blank=True)
-    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
-
-    class Meta:
-        verbose_name = _("Webhook 发送记录")
-        verbose_name_plural = _("Webhook 发送记录")
-        ordering = ["delivery", "number", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.delivery} #{self.number}"
-
-
-class IdempotencyRecord(models.Model):
-    """A write made with an Idempotency-Key, kept so a retry gets the same response."""
-
-    principal = models.CharField(_("调用方"), max_length=40)
-    key = models.CharField(_("幂等键"), max_length=255)
-    request_fingerprint = models.CharField(_("请求指纹"), max_length=64)
-    response_status = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
-    response_body = models.JSONField(_("响应内容"), null=True, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("幂等记录")
-        verbose_name_plural = _("幂等记录")
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")]
-
-    def __str__(self) -> str:
-        return f"{self.principal} · {self.key}"

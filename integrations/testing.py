@@ -16,7 +16,7 @@ class ApiTestCase(BaseTestCase):
         cache.clear()  # rate-limit counters must not leak between tests
 
     def token(self, user: Any, scope: str = ApiToken.Scope.WRITE, **kwargs: Any) -> tuple[ApiToken, str]:
-        from incidents.models import Membership
+        from organizations.models import Membership
 
         organization = Membership.objects.get(user=user).organization
         return api_token_issue(

@@ -9,19 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError, NotPermitted
-from incidents.models import Membership, Organization
 from integrations.models import ApiToken
+from opinion_ops.api.authentication import TokenRejected
+from opinion_ops.errors import DomainError, NotPermitted
+from organizations.models import Membership, Organization
 
 TOKEN_PREFIX = "oo_"  # noqa: S105 — a public marker, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most once a minute per token
-
-
-class TokenRejected(Exception):
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def token_hash(raw: str) -> str:
@@ -94,7 +88,7 @@ def api_token_authenticate(raw: str) -> ApiToken:
     membership = getattr(user, "membership", None)
     if not user.is_active or membership is None or membership.organization_id != token.organization_id:
         raise TokenRejected(_("令牌的对接账号已停用或不再属于本单位。"), "token_invalid")
-    # Primes incidents.roles' per-request cache: the token acts only within its own unit.
+    # Primes organizations.roles' per-request cache: the token acts only within its own unit.
     setattr(user, "_opinion_ops_org_id", token.organization_id)  # noqa: B010
     if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = _("舆情监测")
+
+    def ready(self) -> None:
+        from incidents.panels import panel_register
+        from monitoring.panels import MENTIONS
+
+        panel_register(MENTIONS)

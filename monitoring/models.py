@@ -4,7 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Incident, Organization, Platform
+from incidents.models import Incident, Platform
+from organizations.models import Organization
 
 
 def mention_content_hash(url: str, text: str) -> str:

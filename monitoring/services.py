@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError, InvalidTransition, NotPermitted
+from incidents import policies
 from incidents.models import Incident, Platform
-from incidents.roles import Role, user_has_role, user_organization_id
 from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
 from monitoring.models import Mention, mention_content_hash
+from opinion_ops.errors import DomainError, NotPermitted
+from organizations.roles import Role, user_has_role, user_organization_id
 
 
 def mention_create(
@@ -66,12 +67,9 @@ def mention_attach(*, mention_id: int, incident_id: int, actor: Any) -> Mention:
             mention = Mention.objects.select_for_update().get(pk=mention_id)
         except Mention.DoesNotExist as exc:
             raise DomainError(_("舆情信息不存在。"), code="not_found") from exc
-        if not user_has_role(actor, incident.organization_id, *Role):
-            raise NotPermitted(_("只有本单位应急工作组成员可以关联舆情信息。"))
+        policies.require("add_mention", actor, incident)
         if mention.organization_id != incident.organization_id:
             raise DomainError(_("只能关联本单位的舆情信息。"), field="mention")
-        if not incident.is_open:
-            raise InvalidTransition(_("已办结的舆情不能再关联信息。"))
         if mention.incident_id == incident.pk:
             return mention
         if mention.incident_id is not None:

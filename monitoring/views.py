@@ -8,11 +8,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from incidents.errors import NotPermitted, StaleObject
 from incidents.views.common import call_service, refused, visible_incident
 from incidents.views.detail import render_detail
 from monitoring.forms import MentionForm
 from monitoring.services import mention_create
+from opinion_ops.errors import NotPermitted, StaleObject
 
 
 @login_required

@@ -2,13 +2,16 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents.models import DeadlineSignal
+from notifications.channels import channel_validate
 from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
 from notifications.services import deliveries_retry
 
@@ -21,20 +24,46 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class NotificationChannelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The admin checks a channel the way self-service does: one owner, an address that can deliver."""
+
+    class Meta:
+        model = NotificationChannel
+        fields = ["user", "group", "organization", "kind", "name", "target", "secret", "events", "enabled"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            channel_validate(
+                kind=data.get("kind", ""),
+                target=data.get("target", ""),
+                secret=data.get("secret", ""),
+                user_id=getattr(data.get("user"), "pk", None),
+                group_id=getattr(data.get("group"), "pk", None),
+                organization_id=getattr(data.get("organization"), "pk", None),
+                events=data.get("events"),
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return data
+
+
 @admin.register(NotificationChannel)
 class NotificationChannelAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "kind", "name", "user", "group", "enabled", "created_at"]
+    form = NotificationChannelForm
+    list_display = ["__str__", "kind", "name", "user", "group", "organization", "enabled", "created_at"]
     list_filter = ["kind", "enabled"]
-    search_fields = ["name", "user__username", "group__name"]
-    raw_id_fields = ["user", "group"]
+    search_fields = ["name", "user__username", "group__name", "organization__name"]
+    raw_id_fields = ["user", "group", "organization", "created_by"]
 
 
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "started_at", "duration_ms", "ok", "error"]
-    readonly_fields = ["number", "started_at", "duration_ms", "ok", "error"]
+    fields = ["number", "started_at", "duration_ms", "ok", "error", "response_status", "response_body"]
+    readonly_fields = ["number", "started_at", "duration_ms", "ok", "error", "response_status", "response_body"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

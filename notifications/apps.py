@@ -7,6 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self) -> None:
-        from notifications.listeners import connect
+        from notifications import routing
+        from notifications.health import outbox_check
+        from opinion_ops.health import health_check_register
 
-        connect()
+        routing.connect()
+        health_check_register("outbox", outbox_check)

@@ -7,8 +7,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import ResponseGroup
 from notifications.models import NotificationChannel
+from organizations.models import ResponseGroup
 
 
 class ChannelForm(forms.Form):

@@ -6,14 +6,23 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError
-from incidents.models import GroupMember, ResponseGroup
-from incidents.roles import Role, user_has_role, user_organization_id
 from notifications.models import Notification, NotificationChannel
+from opinion_ops.errors import DomainError
+from organizations.models import GroupMember, ResponseGroup
+from organizations.roles import Role, user_has_role, user_organization_id
 
 
 def notifications_for(*, user: Any) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient_id=user.pk).select_related("incident", "deadline")
+    return Notification.objects.filter(recipient_id=user.pk).select_related(
+        "incident",
+        "deadline",
+        "deadline__incident",
+        "deadline__incident__organization",
+        "deadline__incident__plan",
+        "deadline__acknowledged_by",
+        "deadline__owner",
+        "deadline__owner_group",
+    )
 
 
 def notifications_unread_count(*, user: Any) -> int:

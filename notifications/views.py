@@ -9,23 +9,34 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from incidents.errors import DomainError
+from incidents import policies
 from incidents.models import Deadline
 from incidents.services.deadline_clock import deadline_acknowledge
+from notifications.channels import channel_create, channel_delete, channel_send_test, channel_set_enabled
 from notifications.forms import ChannelForm
-from notifications.models import NotificationChannel
+from notifications.models import Notification, NotificationChannel
 from notifications.selectors import channels_managed_by, notifications_for, notifications_unread_count
-from notifications.services import (
-    DeliveryFailed,
-    channel_create,
-    channel_delete,
-    channel_send_test,
-    channel_set_enabled,
-    notification_mark_read,
-    notifications_mark_all_read,
-)
+from notifications.services import notification_mark_read, notifications_mark_all_read
+from notifications.transports import DeliveryFailed
+from opinion_ops.errors import DomainError
 
 PAGE_SIZE = 30
+
+
+def _acknowledgeable(user: object, notifications: list[Notification]) -> set[int]:
+    """The missed clocks among these notifications that this user may acknowledge now (the rule)."""
+    allowed: set[int] = set()
+    asked: set[int] = set()
+    for notification in notifications:
+        deadline = notification.deadline
+        if deadline is None or deadline.pk in asked or deadline.status != Deadline.Status.MISSED:
+            continue
+        asked.add(deadline.pk)
+        if deadline.acknowledged_at is None and policies.allows(
+            "acknowledge_deadline", user, deadline.incident, deadline
+        ):
+            allowed.add(deadline.pk)
+    return allowed
 
 
 @login_required
@@ -38,7 +49,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "unread_count": notifications_unread_count(user=request.user),
-            "missed": Deadline.Status.MISSED,
+            "acknowledgeable": _acknowledgeable(request.user, list(page)),
         },
     )
 
@@ -54,7 +65,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
         response = render(
             request,
             "notifications/partials/item.html",
-            {"notification": notification, "missed": Deadline.Status.MISSED},
+            {"notification": notification, "acknowledgeable": _acknowledgeable(request.user, [notification])},
         )
         response["HX-Trigger"] = "notifications-changed"
         return response

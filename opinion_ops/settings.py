@@ -39,6 +39,7 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_fsm",
+    "opinion_ops.api",
+    "organizations",
     "incidents",
     "monitoring",
     "notifications",
@@ -72,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "opinion_ops.middleware.BusyMiddleware",
 ]
 
 ROOT_URLCONF = "opinion_ops.urls"
@@ -180,13 +184,14 @@ elif PRODUCTION:
     raise ImproperlyConfigured("REDIS_URL is required in production")
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -215,18 +220,33 @@ CELERY_BEAT_SCHEDULE["sweep-deliveries"] = {
 NOTIFICATION_DISPATCH_LEASE_SECONDS = env_int("NOTIFICATION_DISPATCH_LEASE_SECONDS", 15)
 NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
-CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
-    "task": "integrations.tasks.sweep_webhook_deliveries_task",
-    "schedule": 10.0,
+# The health page calls the clock sweeper behind when a clock waits longer than this.
+CLOCK_LAG_ALERT_SECONDS = env_int("CLOCK_LAG_ALERT_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["forget-idempotency-records"] = {
+    "task": "opinion_ops.api.tasks.forget_idempotency_records_task",
+    "schedule": 3600.0,
 }
+# A broker that is down must not hold up a request that queues work: the row is in the database and
+# a sweeper sends it when the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 1.0, "socket_timeout": 5.0})
+
+# Where people reach this installation; links in notifications (chat groups, e-mail) are absolute.
+SITE_URL = env_str("SITE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL (https://…) is required in production: notifications link to it")
 
 # --- Cache: Redis when REDIS_URL is set (shared by all web processes: rate limits), else in-process.
+# Redis being down degrades the cache (misses, writes dropped, one log line), never a page or the API.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "opinion_ops.cache.FailOpenRedisCache",
             "LOCATION": env_str("CACHE_URL", REDIS_URL),
             "KEY_PREFIX": "opinion_ops",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -236,34 +256,36 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "integrations.authentication.ApiTokenAuthentication",
+        "opinion_ops.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "integrations.permissions.TokenScope",
+        "opinion_ops.api.permissions.TokenScope",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "integrations.parsers.ApiFilterBackend",
+        "opinion_ops.api.parsers.ApiFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "integrations.parsers.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "opinion_ops.api.parsers.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PARSER_CLASSES": ["integrations.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["opinion_ops.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "integrations.throttles.ApiTokenRateThrottle",
-        "integrations.throttles.SessionUserRateThrottle",
-        "integrations.throttles.AnonRateThrottle",
+        "opinion_ops.api.throttles.ApiTokenRateThrottle",
+        "opinion_ops.api.throttles.SessionUserRateThrottle",
+        "opinion_ops.api.throttles.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env_str("API_TOKEN_RATE", "600/min"),
         "user": env_str("API_USER_RATE", "1200/min"),
         "anon": env_str("API_ANON_RATE", "60/min"),
     },
-    "EXCEPTION_HANDLER": "integrations.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "opinion_ops.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Where API tokens are looked up (a hook: the platform does not know the integrations app).
+API_TOKEN_AUTHENTICATOR = "integrations.tokens.api_token_authenticate"  # noqa: S105 — a dotted path
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpinionOps API",
     "DESCRIPTION": "舆情应急处置平台 REST API — authentication, errors, webhooks: see docs/api.md",
@@ -276,20 +298,26 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "IncidentStateEnum": "incidents.models.incident.State",
+        "IncidentStateEnum": "incidents.states.State",
         "PlatformEnum": "incidents.models.incident.Platform",
         "TimelineKindEnum": "incidents.models.incident.TimelineEntry.Kind",
-        "ResponseGroupKindEnum": "incidents.models.organization.ResponseGroup.Kind",
+        "ResponseGroupKindEnum": "organizations.models.ResponseGroup.Kind",
         "DeadlineKindEnum": "incidents.models.plan.DeadlineRule.Kind",
+        "EscalationRungEnum": "incidents.models.plan.EscalationRung",
+        "DeadlineStatusEnum": "incidents.models.records.Deadline.Status",
         "ReportKindEnum": "incidents.models.records.Report.Kind",
         "MeasureKindEnum": "incidents.models.records.Measure.Kind",
         "StatementKindEnum": "incidents.models.records.Statement.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "integrations.api_base.add_error_responses",
+        "opinion_ops.api.schema.add_error_responses",
     ],
 }
+
+# --- Time bounds: an incident found more than this long ago is refused (a typo, or history that
+# belongs in the description); its clocks would be meaningless.
+INCIDENT_DISCOVERED_MAX_AGE_DAYS = env_int("INCIDENT_DISCOVERED_MAX_AGE_DAYS", 365)
 
 # --- Mail (notifications use it when configured).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

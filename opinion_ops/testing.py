@@ -15,8 +15,10 @@ from django.contrib.auth import get_user_model
 from django.test import TestCase
 from django.utils import timezone
 
-from incidents.models import GroupMember, Incident, Membership, Organization, ResponseGroup
-from incidents.services.plans import plan_create_default, response_groups_create_default
+from incidents.models import Incident
+from incidents.services.plans import plan_create_default
+from organizations.models import GroupMember, Membership, Organization, ResponseGroup
+from organizations.services import response_groups_create_default
 
 PASSWORD = "correct horse battery staple"
 
@@ -83,6 +85,13 @@ class BaseTestCase(TestCase):
         return incident_create(
             actor=user or self.bob, discovered_at=timezone.now() - timedelta(minutes=minutes_ago), **kwargs
         )
+
+    def waive_all(self, incident: Incident, reason: str = "已电话报告，补录") -> dict[int, dict[str, str]]:
+        """How a leader settles every clock still counting when moving on to 总结 (incident_start_review)."""
+        from incidents.models import Deadline
+
+        clocks = Deadline.objects.filter(incident_id=incident.pk, status__in=Deadline.OPEN)
+        return {clock.pk: {"resolution": "waive", "reason": reason} for clock in clocks}
 
     def fresh(self, user: Any) -> Any:
         """The same user without cached roles, as a new request would see it."""

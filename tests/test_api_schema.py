@@ -34,11 +34,11 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 @pytest.fixture(scope="module")
 def api_headers(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, str]]:
-    from incidents.models import Membership
     from incidents.services import incidents as svc
     from integrations.models import ApiToken
     from integrations.tokens import api_token_issue
     from opinion_ops.testing import BaseTestCase as World
+    from organizations.models import Membership
 
     # As django.test.Client does: a request must not close the connection holding the test transaction.
     signals.request_started.disconnect(close_old_connections)

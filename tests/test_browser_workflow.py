@@ -186,7 +186,7 @@ def test_a_user_without_the_permission_sees_no_button_and_is_refused(
         headers={"X-CSRFToken": token, "Referer": f"{base}/incidents/{incident.pk}/"},
     )
     assert response.status == 403
-    assert "您没有执行此操作的权限" in response.text()
+    assert "只有研判组、领导小组或其办公室可以发布预警" in response.text()
     incident.refresh_from_db()
     assert incident.state == "assessing"
 

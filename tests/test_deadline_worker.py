@@ -18,11 +18,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from incidents.models import Deadline, DeadlineRule, DeadlineSignal, ResponseGroup
+from incidents.models import Deadline, DeadlineRule, DeadlineSignal
 from incidents.services.incidents import incident_create
 from notifications.models import Delivery, Notification, NotificationChannel
 from opinion_ops.testing import make_unit, make_user
 from opinion_ops.worker_harness import WebhookSink, process_start, process_stop
+from organizations.models import ResponseGroup
 
 ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).with_name("celery"))

@@ -15,6 +15,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "ops.example.gov.cn",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "SITE_URL": "https://ops.example.gov.cn",
 }
 
 
@@ -39,6 +40,8 @@ def run_manage(env_changes: dict[str, str | None], *args: str) -> subprocess.Com
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required"),
         ({"DATABASE_URL": None}, "DATABASE_URL is required"),
         ({"REDIS_URL": None}, "REDIS_URL is required"),
+        ({"SITE_URL": None}, "SITE_URL (https://…) is required"),
+        ({"SITE_URL": "http://ops.example.gov.cn"}, "SITE_URL (https://…) is required"),
         ({"DEBUG": "maybe"}, "must be true or false"),
     ],
 )

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from incidents.roles import user_organization_id
 from incidents.selectors import incidents_visible_to
+from organizations.roles import user_organization_id
 
 
 class UnitScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]

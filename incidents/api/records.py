@@ -13,25 +13,17 @@ from rest_framework.response import Response
 from incidents.api import filtersets as f
 from incidents.api import serializers as s
 from incidents.api.fields import of_own_unit
-from incidents.models import (
-    Assessment,
-    Deadline,
-    EmergencyPlan,
-    Measure,
-    Report,
-    ResponseGroup,
-    Review,
-    Statement,
-    Task,
-)
+from incidents.models import Assessment, Deadline, EmergencyPlan, Measure, Report, Review, Statement, Task
 from incidents.selectors import incidents_visible_to
 from incidents.services import deadlines as deadline_services
 from incidents.services import incidents as incident_services
 from incidents.services import plans as plan_services
 from incidents.services import records as record_services
 from incidents.services import statements as statement_services
-from integrations.api_base import ServiceViewSet, expected_version, idempotent
-from integrations.permissions import IsUnitAdmin
+from incidents.services.deadline_clock import deadline_acknowledge
+from opinion_ops.api.base import ServiceViewSet, expected_version, idempotent
+from organizations.models import ResponseGroup
+from organizations.permissions import IsUnitAdmin
 
 
 class IncidentRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
@@ -170,8 +162,24 @@ class StatementViewSet(IncidentRecordViewSet):
     publish = _statement_action("publish", s.StatementPublishSerializer, statement_services.statement_publish)
 
 
+def _deadline_decision(name: str, rule: str, summary: str) -> Any:
+    def handler(self: "DeadlineViewSet", request: Request, pk: str | None = None) -> Response:
+        deadline = self.get_object()
+        reason = self.validated(s.DeadlineWaiveSerializer)["reason"]
+        deadline_services.deadline_decide(deadline_id=deadline.pk, actor=request.user, action=rule, reason=reason)
+        return self.respond(self.get_queryset().get(pk=deadline.pk))
+
+    handler.__name__ = name.replace("-", "_")
+    handler = idempotent(handler)
+    handler = extend_schema(summary=summary, request=s.DeadlineWaiveSerializer, responses={200: s.DeadlineSerializer})(
+        handler
+    )
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(handler)
+
+
 class DeadlineViewSet(IncidentRecordViewSet):
-    """The plan's clocks on incidents; a leader may waive an open one with a reason."""
+    """The plan's clocks on incidents. A leader decides on one with a reason (waive, not applicable,
+    confirm on time); someone above the owner on the chain acknowledges a missed one."""
 
     model = Deadline
     serializer_class = s.DeadlineSerializer
@@ -179,14 +187,20 @@ class DeadlineViewSet(IncidentRecordViewSet):
     ordering = ["due_at", "id"]
     ordering_fields = ["id", "due_at"]
 
-    @extend_schema(request=s.DeadlineWaiveSerializer, responses={200: s.DeadlineSerializer})
+    waive = _deadline_decision("waive", "waive_deadline", "Waive an open clock (leader, with a reason)")
+    close = _deadline_decision("close", "close_deadline", "Close an open clock as not applicable (leader)")
+    confirm_on_time = _deadline_decision(
+        "confirm-on-time", "confirm_deadline", "Confirm a clock closed late as met on time (leader, with a reason)"
+    )
+
+    @extend_schema(request=None, responses={200: s.DeadlineSerializer})
     @action(detail=True, methods=["post"])
     @idempotent
-    def waive(self, request: Request, pk: str | None = None) -> Response:
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """确认并督办: someone above the owner on the chain takes charge of a missed clock."""
         deadline = self.get_object()
-        deadline_services.deadline_waive(
-            deadline_id=deadline.pk, actor=request.user, **self.validated(s.DeadlineWaiveSerializer)
-        )
+        self.validated(s.EmptySerializer)
+        deadline_acknowledge(deadline_id=deadline.pk, actor=request.user)
         return self.respond(self.get_queryset().get(pk=deadline.pk))
 
 

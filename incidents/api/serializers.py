@@ -6,19 +6,20 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import policies
 from incidents.api.fields import UnitScopedPrimaryKeyField, UnitUserField, VisibleIncidentField
 from incidents.models import (
     Assessment,
     Deadline,
     DeadlineRule,
     EmergencyPlan,
+    EscalationRung,
     HandlingCategory,
     Incident,
     IncidentType,
     Measure,
     Platform,
     Report,
-    ResponseGroup,
     Review,
     State,
     Statement,
@@ -28,8 +29,9 @@ from incidents.models import (
     WarningLevel,
 )
 from incidents.selectors import frozen_plan_parts
-from integrations.api_base import StrictSerializer
-from integrations.parsers import ApiDateTimeField
+from opinion_ops.api.base import StrictSerializer
+from opinion_ops.api.parsers import ApiDateTimeField
+from organizations.models import ResponseGroup
 
 TEXT_MAX = 20_000
 
@@ -91,6 +93,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         list_serializer_class = IncidentListSerializer
         fields = [
             "id",
+            "reference",
             "organization",
             "plan",
             "title",
@@ -108,6 +111,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "is_drill",
             "discovered_at",
             "logged_at",
+            "logged_late",
             "warning_issued_at",
             "escalated_at",
             "closed_at",
@@ -149,19 +153,31 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class IncidentDetailSerializer(IncidentSerializer):
-    available_transitions = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField(
+        help_text="What you may do to this incident now (incidents.policies; the page shows the same buttons)."
+    )
+    available_transitions = serializers.SerializerMethodField(
+        help_text="The lifecycle steps among available_actions, as the names of their endpoints."
+    )
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "available_transitions"]
+        fields = [*IncidentSerializer.Meta.fields, "available_actions", "available_transitions"]
         read_only_fields = fields
+
+    def _actions(self, incident: Incident) -> list[str]:
+        if not hasattr(self, "_actions_cache"):
+            request = self.context.get("request")
+            self._actions_cache = policies.available_actions(request.user, incident) if request else []
+        return self._actions_cache
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(policies.INCIDENT_ACTIONS))))
+    def get_available_actions(self, incident: Incident) -> list[str]:
+        return self._actions(incident)
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_transitions(self, incident: Incident) -> list[str]:
-        request = self.context.get("request")
-        if request is None:
-            return []
-        names = [t.name for t in incident.get_available_user_state_transitions(request.user)]  # type: ignore[attr-defined]
-        return sorted(name.replace("_", "-") for name in names)
+        transitions = {name for name, rule in policies.RULES.items() if rule.transition}
+        return sorted(name.replace("_", "-") for name in self._actions(incident) if name in transitions)
 
 
 class IncidentCreateSerializer(StrictSerializer):
@@ -173,6 +189,11 @@ class IncidentCreateSerializer(StrictSerializer):
     incident_type = type_field(required=False, allow_null=True, default=None)
     category = category_field(required=False, allow_null=True, default=None)
     is_drill = serializers.BooleanField(required=False, default=False)
+    logged_late = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="后补登记: clocks already past due are recorded as missed without paging anyone.",
+    )
 
 
 class IncidentUpdateSerializer(StrictSerializer):
@@ -202,6 +223,24 @@ class ReasonTransitionSerializer(TransitionSerializer):
 class ChangeLevelSerializer(TransitionSerializer):
     level = level_field()
     reason = text(2000)
+
+
+class ClockResolutionSerializer(StrictSerializer):
+    deadline = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    resolution = serializers.ChoiceField(choices=[("waive", "waive"), ("not_applicable", "not_applicable")])
+    reason = text(2000)
+
+
+class StartReviewSerializer(TransitionSerializer):
+    clocks = ClockResolutionSerializer(
+        many=True,
+        required=False,
+        default=list,
+        help_text="Each clock still counting, settled by a leader in the same step: waived or not applicable.",
+    )
+
+    def validate_clocks(self, value: list[dict[str, Any]]) -> dict[int, dict[str, str]]:
+        return {item["deadline"]: {"resolution": item["resolution"], "reason": item["reason"]} for item in value}
 
 
 class EscalateSerializer(TransitionSerializer):
@@ -436,6 +475,11 @@ class StatementPublishSerializer(TransitionSerializer):
 
 
 class DeadlineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    status = serializers.ChoiceField(choices=Deadline.Status.choices, read_only=True)
+    escalation_rung = serializers.ChoiceField(
+        choices=EscalationRung.choices, allow_blank=True, read_only=True, help_text="The last rung of the chain told."
+    )
+
     class Meta:
         model = Deadline
         fields = [
@@ -449,11 +493,20 @@ class DeadlineSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "owner_group",
             "owner",
             "met_at",
+            "met_recorded_at",
             "met_by_report",
             "met_by_statement",
-            "waived_by",
-            "waived_at",
-            "waiver_reason",
+            "missed_at",
+            "late_logged",
+            "escalation_step",
+            "escalation_rung",
+            "last_escalated_at",
+            "next_action_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
             "created_at",
         ]
         read_only_fields = fields
@@ -525,6 +578,11 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type
     incident_types = IncidentTypeSerializer(many=True, read_only=True)
     deadline_rules = DeadlineRuleSerializer(many=True, read_only=True)
     workday_end = ClockTimeField(read_only=True, format="%H:%M")
+    escalation_chain = serializers.ListField(
+        child=serializers.ChoiceField(choices=EscalationRung.choices),
+        read_only=True,
+        help_text="The rungs a missed clock climbs, one escalation interval apart, each once.",
+    )
 
     class Meta:
         model = EmergencyPlan
@@ -537,6 +595,7 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type
             "summary",
             "same_day_cutoff",
             "workday_end",
+            "escalation_chain",
             "based_on",
             "change_note",
             "created_by",

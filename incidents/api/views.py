@@ -16,7 +16,7 @@ from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, TimelineEntry
 from incidents.selectors import incidents_visible_to
 from incidents.services import incidents as svc
-from integrations.api_base import ServiceViewSet, expected_version, idempotent
+from opinion_ops.api.base import ServiceViewSet, expected_version, idempotent
 
 
 def _transition_action(
@@ -92,7 +92,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         "start-tracking", svc.incident_start_tracking, s.TransitionSerializer, "处置 → 跟踪"
     )
     rebound = _transition_action("rebound", svc.incident_rebound, s.ReasonTransitionSerializer, "跟踪 → 处置 (反弹)")
-    start_review = _transition_action("start-review", svc.incident_start_review, s.TransitionSerializer, "跟踪 → 总结")
+    start_review = _transition_action(
+        "start-review", svc.incident_start_review, s.StartReviewSerializer, "跟踪 → 总结 (settles open clocks)"
+    )
     archive = _transition_action("archive", svc.incident_archive, s.TransitionSerializer, "总结 → 已归档")
     change_level = _transition_action(
         "change-level", svc.incident_change_level, s.ChangeLevelSerializer, "Raise or lower the level"

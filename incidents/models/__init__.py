@@ -2,12 +2,19 @@ from incidents.models.incident import (
     LEVEL_CHANGE_STATES,
     OPEN_STATES,
     Incident,
+    IncidentNumber,
     Platform,
     State,
     TimelineEntry,
 )
-from incidents.models.organization import GroupMember, Membership, Organization, ResponseGroup
-from incidents.models.plan import DeadlineRule, EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
+from incidents.models.plan import (
+    DeadlineRule,
+    EmergencyPlan,
+    EscalationRung,
+    HandlingCategory,
+    IncidentType,
+    WarningLevel,
+)
 from incidents.models.records import (
     Assessment,
     Deadline,
@@ -29,17 +36,15 @@ __all__ = [
     "DeadlineRule",
     "DeadlineSignal",
     "EmergencyPlan",
-    "GroupMember",
+    "EscalationRung",
     "HandlingCategory",
     "Incident",
+    "IncidentNumber",
     "IncidentType",
     "Measure",
-    "Membership",
-    "Organization",
     "Platform",
     "Report",
     "ReportAttachment",
-    "ResponseGroup",
     "Review",
     "State",
     "Statement",

@@ -3,24 +3,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from incidents.models.organization import Organization, ResponseGroup
 from incidents.models.plan import EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
-from incidents.roles import Role, user_has_role
+from incidents.states import LEVEL_CHANGE_STATES, OPEN_STATES, State
+from organizations.models import Organization, ResponseGroup
 
-
-class State(models.TextChoices):
-    MONITORING = "monitoring", _("监测")
-    ASSESSING = "assessing", _("研判")
-    WARNING = "warning", _("预警")
-    RESPONDING = "responding", _("处置")
-    TRACKING = "tracking", _("跟踪")
-    REVIEWING = "reviewing", _("总结")
-    ARCHIVED = "archived", _("已归档")
-    DISMISSED = "dismissed", _("已排除")
-
-
-OPEN_STATES = (State.MONITORING, State.ASSESSING, State.WARNING, State.RESPONDING, State.TRACKING, State.REVIEWING)
-LEVEL_CHANGE_STATES = (State.WARNING, State.RESPONDING, State.TRACKING)
+__all__ = ["LEVEL_CHANGE_STATES", "OPEN_STATES", "Incident", "IncidentNumber", "Platform", "State", "TimelineEntry"]
 
 
 class Platform(models.TextChoices):
@@ -38,13 +25,6 @@ class Platform(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-def _roles(*roles: Role):  # type: ignore[no-untyped-def]
-    def check(incident: "Incident", user: object) -> bool:
-        return user_has_role(user, incident.organization_id, *roles)  # type: ignore[arg-type]
-
-    return check
-
-
 class Incident(ConcurrentTransitionMixin, models.Model):
     """An online public-opinion incident, moved through its lifecycle only by incidents.services."""
 
@@ -54,12 +34,20 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     plan = models.ForeignKey(
         EmergencyPlan, verbose_name=_("适用预案版本"), on_delete=models.PROTECT, related_name="incidents"
     )
+    reference = models.CharField(
+        _("编号"), max_length=20, default="", editable=False, help_text=_("本单位内的舆情编号，例如 2026-0042。")
+    )
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("情况描述"), blank=True)
     source_links = models.TextField(_("来源链接"), blank=True, help_text=_("每行一个链接。"))
     platform = models.CharField(_("平台"), max_length=20, choices=Platform.choices, default=Platform.OTHER)
     discovered_at = models.DateTimeField(_("发现时间"), db_index=True)
     logged_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    logged_late = models.BooleanField(
+        _("后补登记"),
+        default=False,
+        help_text=_("事后补录：登记时已过期的时限记为逾期，不再发送提醒和升级。"),
+    )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="reported_incidents"
     )
@@ -92,9 +80,16 @@ class Incident(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["organization", "state", "-discovered_at"], name="incident_unit_state"),
             models.Index(fields=["organization", "-discovered_at"], name="incident_unit_recent"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"],
+                condition=~models.Q(reference=""),
+                name="incident_reference_unique_per_unit",
+            )
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return f"{self.reference} {self.title}" if self.reference else self.title
 
     @property
     def is_open(self) -> bool:
@@ -107,12 +102,20 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def has_review(self) -> bool:
         return hasattr(self, "review") and self.review is not None
 
-    # --- transitions: rules only; incidents.services saves, records and notifies
+    def has_open_clocks(self) -> bool:
+        """A clock still counting: pending, or missed and not yet met, waived or closed."""
+        return self.deadlines.filter(status__in=["pending", "missed"]).exists()  # type: ignore[attr-defined]
+
+    def has_no_open_clocks(self) -> bool:
+        return not self.has_open_clocks()
+
+    # --- transitions: where the lifecycle may go (source, target, conditions). Who may take each
+    # step is the action's one rule in incidents.policies, which reads the sources from here;
+    # incidents.services checks the rule, runs the transition, saves, records and notifies.
     @transition(
         field=state,
         source=State.MONITORING,
         target=State.ASSESSING,
-        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
     )
     def start_assessment(self) -> None:
         pass
@@ -122,7 +125,6 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         source=State.ASSESSING,
         target=State.WARNING,
         conditions=[has_assessment],  # type: ignore[list-item]
-        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
     )
     def issue_warning(self, level: WarningLevel, at: object) -> None:
         self.level = level
@@ -132,7 +134,6 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.ASSESSING,
         target=State.DISMISSED,
-        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
     )
     def dismiss(self, reason: str, at: object) -> None:
         self.dismissal_reason = reason
@@ -142,7 +143,6 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.WARNING,
         target=State.RESPONDING,
-        permission=_roles(Role.LEADER, Role.HANDLER, Role.OFFICE),
     )
     def start_response(self) -> None:
         pass
@@ -151,7 +151,6 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.RESPONDING,
         target=State.TRACKING,
-        permission=_roles(Role.HANDLER, Role.LEADER, Role.OFFICE),
     )
     def start_tracking(self) -> None:
         pass
@@ -160,12 +159,16 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.TRACKING,
         target=State.RESPONDING,
-        permission=_roles(Role.MONITOR, Role.ANALYST, Role.HANDLER, Role.LEADER, Role.OFFICE),
     )
     def rebound(self) -> None:
         pass
 
-    @transition(field=state, source=State.TRACKING, target=State.REVIEWING, permission=_roles(Role.LEADER, Role.OFFICE))
+    @transition(
+        field=state,
+        source=State.TRACKING,
+        target=State.REVIEWING,
+        conditions=[has_no_open_clocks],  # type: ignore[list-item]
+    )
     def start_review(self) -> None:
         pass
 
@@ -173,8 +176,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=State.REVIEWING,
         target=State.ARCHIVED,
-        conditions=[has_review],  # type: ignore[list-item]
-        permission=_roles(Role.LEADER),
+        conditions=[has_review, has_no_open_clocks],  # type: ignore[list-item]
     )
     def archive(self, at: object) -> None:
         self.closed_at = at  # type: ignore[assignment]
@@ -183,10 +185,25 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=list(LEVEL_CHANGE_STATES),
         target=None,
-        permission=_roles(Role.ANALYST, Role.LEADER, Role.OFFICE),
     )
     def change_level(self, level: WarningLevel) -> None:
         self.level = level
+
+
+class IncidentNumber(models.Model):
+    """The last incident number a unit gave out in a year: 2026-0001, 2026-0002 …"""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("舆情编号")
+        verbose_name_plural = _("舆情编号")
+        constraints = [models.UniqueConstraint(fields=["organization", "year"], name="incident_number_per_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.year}:{self.last}"
 
 
 class TimelineEntry(models.Model):
@@ -205,6 +222,7 @@ class TimelineEntry(models.Model):
         REPORT = "report", _("报告")
         STATEMENT = "statement", _("公开回应")
         DEADLINE = "deadline", _("时限")
+        REMINDER = "reminder", _("时限提醒")
         REVIEW = "review", _("总结评估")
         ESCALATION = "escalation", _("上报")
 

@@ -6,9 +6,51 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models.organization import Organization, ResponseGroup
+from organizations.models import Organization, ResponseGroup
 
 MAX_DEADLINE_MINUTES = 30 * 24 * 60  # a plan clock longer than 30 days is a typo, not a deadline
+
+
+class EscalationRung(models.TextChoices):
+    """The rungs a missed clock climbs (逐级报告), in the order a plan lists them."""
+
+    OWNER = "owner", _("责任人")
+    GROUP_HEAD = "group_head", _("责任工作组组长、副组长")
+    OFFICE = "office", _("领导小组办公室")
+    LEADERSHIP = "leadership", _("领导小组")
+    SUPERIOR = "superior", _("上级主管部门")
+
+
+DEFAULT_ESCALATION_CHAIN = [
+    EscalationRung.OWNER.value,
+    EscalationRung.GROUP_HEAD.value,
+    EscalationRung.LEADERSHIP.value,
+    EscalationRung.SUPERIOR.value,
+]
+
+
+def default_escalation_chain() -> list[str]:
+    return list(DEFAULT_ESCALATION_CHAIN)
+
+
+def escalation_chain_errors(chain: object) -> str | None:
+    """Why a plan's escalation chain could not run, or None: it starts with the owner, names each
+    rung once, and the superior unit, if there, comes last."""
+    codes = EscalationRung.values
+    if not isinstance(chain, list) or not chain or not all(isinstance(code, str) for code in chain):
+        return str(_("逐级上报顺序须为非空列表，例如 %(example)s。") % {"example": DEFAULT_ESCALATION_CHAIN})
+    unknown = [code for code in chain if code not in codes]
+    if unknown:
+        return str(
+            _("未知的上报层级：%(codes)s（可选：%(all)s）。") % {"codes": ", ".join(unknown), "all": ", ".join(codes)}
+        )
+    if chain[0] != EscalationRung.OWNER:
+        return str(_("逐级上报须从责任人开始。"))
+    if len(set(chain)) != len(chain):
+        return str(_("每个上报层级只能出现一次。"))
+    if EscalationRung.SUPERIOR in chain and chain[-1] != EscalationRung.SUPERIOR:
+        return str(_("上级主管部门须是最后一级。"))
+    return None
 
 
 class EmergencyPlan(models.Model):
@@ -34,6 +76,15 @@ class EmergencyPlan(models.Model):
         _("“当日答复”截止"), max_length=10, choices=SameDayCutoff.choices, default=SameDayCutoff.END_OF_WORKDAY
     )
     workday_end = models.TimeField(_("下班时间"), default="17:30")
+    escalation_chain = models.JSONField(
+        _("逐级上报顺序"),
+        default=default_escalation_chain,
+        help_text=_(
+            "时限逾期后依次通知的层级，每个间隔上升一级，每级只通知一次。可选：owner（责任人）、"
+            "group_head（责任工作组组长、副组长）、office（领导小组办公室）、leadership（领导小组）、"
+            "superior（上级主管部门，仅在已上报或级别要求上级处置时）。"
+        ),
+    )
     based_on = models.ForeignKey(
         "self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
     )
@@ -66,6 +117,11 @@ class EmergencyPlan(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    def clean(self) -> None:
+        error = escalation_chain_errors(self.escalation_chain)
+        if error:
+            raise ValidationError({"escalation_chain": error})
 
 
 class PlanPart(models.Model):

@@ -1,14 +1,16 @@
 """What people record while handling an incident: assessments, tasks, measures, reports,
 public statements, deadlines and the closing review."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.models.incident import Incident
-from incidents.models.organization import ResponseGroup
-from incidents.models.plan import DeadlineRule, HandlingCategory, WarningLevel
+from incidents.models.plan import DeadlineRule, EscalationRung, HandlingCategory, WarningLevel
+from organizations.models import ResponseGroup
 
 
 class Assessment(models.Model):
@@ -322,8 +324,13 @@ class StatementVersion(models.Model):
         return f"{self.statement} v{self.number}"
 
 
-class Deadline(models.Model):
-    """One clock on one incident, planned from a rule of the incident's plan version."""
+class Deadline(ConcurrentTransitionMixin, models.Model):
+    """One clock on one incident, planned from a rule of the incident's plan version.
+
+    Its status moves only through the transitions below; a concurrent change of the status makes
+    the save fail instead of overwriting it. A miss is history: once missed, the clock can close
+    only as late, waived or not applicable, or as on time when a leader confirms an earlier time.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("未到期")
@@ -332,6 +339,8 @@ class Deadline(models.Model):
         MISSED = "missed", _("已逾期")
         WAIVED = "waived", _("已豁免")
         CANCELLED = "cancelled", _("不再适用")
+
+    OPEN = (Status.PENDING, Status.MISSED)
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="deadlines"
@@ -342,7 +351,7 @@ class Deadline(models.Model):
     kind = models.CharField(_("事项"), max_length=20, choices=DeadlineRule.Kind.choices)
     name = models.CharField(_("名称"), max_length=60)
     due_at = models.DateTimeField(_("到期时间"))
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = FSMField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, protected=True)
     owner_group = models.ForeignKey(
         ResponseGroup, verbose_name=_("责任工作组"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -357,23 +366,33 @@ class Deadline(models.Model):
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     met_by_report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     met_by_statement = models.ForeignKey(Statement, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    waived_by = models.ForeignKey(
+    met_recorded_at = models.DateTimeField(_("完成登记时间"), null=True, blank=True)
+    # A leader's decision on the clock: waived, closed as not applicable, or confirmed as on time.
+    decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("豁免人"),
+        verbose_name=_("决定人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        help_text=_("豁免、确认不再适用或确认按时完成的领导。"),
     )
-    waived_at = models.DateTimeField(_("豁免时间"), null=True, blank=True)
-    waiver_reason = models.TextField(_("豁免理由"), blank=True)
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("理由"), blank=True)
     reminder_minutes = models.JSONField(_("提前提醒（分钟）"), default=list, blank=True)
     escalation_interval_minutes = models.PositiveIntegerField(_("逾期升级间隔（分钟）"), default=15)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     # The clock's next reminder or escalation; the sweeper reads only rows whose time has come.
     next_action_at = models.DateTimeField(_("下次提醒或升级时间"), null=True, blank=True)
     missed_at = models.DateTimeField(_("逾期时间"), null=True, blank=True)
-    escalation_step = models.PositiveSmallIntegerField(_("已升级次数"), default=0)
+    late_logged = models.BooleanField(
+        _("后补登记时已逾期"), default=False, help_text=_("登记时已过期，记为逾期，未发送提醒和升级。")
+    )
+    escalation_step = models.PositiveIntegerField(_("已通知层级数"), default=0)
+    escalation_rung = models.CharField(
+        _("已通知到"), max_length=20, choices=EscalationRung.choices, blank=True, help_text=_("最近通知到的上报层级。")
+    )
+    last_escalated_at = models.DateTimeField(_("最近通知时间"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -383,6 +402,10 @@ class Deadline(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # When the sweeper fails on this clock: how often, the last error, and since when it is set aside.
+    sweep_failures = models.PositiveIntegerField(_("处理失败次数"), default=0)
+    sweep_error = models.TextField(_("最近处理错误"), blank=True)
+    quarantined_at = models.DateTimeField(_("隔离时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("时限")
@@ -403,6 +426,9 @@ class Deadline(models.Model):
             models.Index(
                 fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False), name="deadline_next_action"
             ),
+            models.Index(
+                fields=["quarantined_at"], condition=models.Q(sweep_failures__gt=0), name="deadline_sweep_failed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -410,7 +436,55 @@ class Deadline(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in (self.Status.PENDING, self.Status.MISSED)
+        return self.status in self.OPEN
+
+    def _decide(self, by: Any, at: Any, reason: str) -> None:
+        self.decided_by = by
+        self.decided_at = at
+        self.decision_reason = reason
+        self.next_action_at = None
+
+    # --- transitions: the only ways a clock's status changes (services save and record them)
+    @transition(field=status, source=Status.PENDING, target=Status.MISSED)
+    def miss(self, at: Any, *, late_logged: bool = False) -> None:
+        self.missed_at = at
+        self.late_logged = late_logged
+
+    @transition(field=status, source=Status.PENDING, target=Status.MET)
+    def meet(self, at: Any, recorded_at: Any, report: Any = None, statement: Any = None) -> None:
+        self.met_at, self.met_recorded_at = at, recorded_at
+        self.met_by_report, self.met_by_statement = report, statement
+        self.next_action_at = None
+
+    @transition(field=status, source=[Status.PENDING, Status.MISSED], target=Status.LATE)
+    def meet_late(self, at: Any, recorded_at: Any, report: Any = None, statement: Any = None) -> None:
+        self.met_at, self.met_recorded_at = at, recorded_at
+        self.met_by_report, self.met_by_statement = report, statement
+        self.next_action_at = None
+
+    @transition(field=status, source=Status.LATE, target=Status.MET)
+    def confirm_on_time(self, by: Any, at: Any, reason: str) -> None:
+        self._decide(by, at, reason)
+
+    @transition(field=status, source=[Status.PENDING, Status.MISSED], target=Status.WAIVED)
+    def waive(self, by: Any, at: Any, reason: str) -> None:
+        self._decide(by, at, reason)
+
+    @transition(field=status, source=[Status.PENDING, Status.MISSED], target=Status.CANCELLED)
+    def close_not_applicable(self, by: Any, at: Any, reason: str) -> None:
+        self._decide(by, at, reason)
+
+    @transition(field=status, source=Status.PENDING, target=Status.CANCELLED)
+    def withdraw(self) -> None:
+        """Re-planning: the rule no longer applies to the incident (a leader's closing is kept apart)."""
+        self.next_action_at = None
+
+    def was_withdrawn(self) -> bool:
+        return self.decided_by_id is None
+
+    @transition(field=status, source=Status.CANCELLED, target=Status.PENDING, conditions=[was_withdrawn])  # type: ignore[list-item]
+    def reinstate(self) -> None:
+        """Re-planning: the rule applies again (only to a clock that re-planning withdrew)."""
 
 
 class DeadlineSignal(models.Model):
@@ -423,7 +497,8 @@ class DeadlineSignal(models.Model):
 
     deadline = models.ForeignKey(Deadline, verbose_name=_("时限"), on_delete=models.PROTECT, related_name="signals")
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
-    step = models.PositiveIntegerField(_("序号"), help_text=_("提醒为提前分钟数，升级为第几次升级。"))
+    step = models.PositiveIntegerField(_("序号"), help_text=_("提醒为提前分钟数，升级为第几次通知。"))
+    rung = models.CharField(_("通知层级"), max_length=20, choices=EscalationRung.choices, blank=True)
     key = models.CharField(_("幂等键"), max_length=120, unique=True)
     planned_at = models.DateTimeField(_("计划时间"))
     created_at = models.DateTimeField(_("发出时间"), auto_now_add=True)

@@ -1,4 +1,12 @@
-"""The plan's clocks on one incident: planning them from the rules, meeting and waiving them."""
+"""The plan's clocks on one incident: planning them from the rules, meeting them, and the leaders'
+decisions on them (waive, not applicable, confirm on time).
+
+A miss is history. Re-planning (a new level, category or discovery time) moves only clocks that
+are still pending: it never cancels, re-creates or re-opens a clock that is met, late, missed or
+decided by a leader. A record made after a clock was recorded missed closes it as late, whatever
+time it names, until a leader confirms the earlier time with a reason. Every writer here holds the
+incident's lock before it touches a clock (incidents.services.locking).
+"""
 
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -8,15 +16,20 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from incidents import events
-from incidents.errors import DomainError, NotPermitted
-from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Incident, Report, ResponseGroup, Statement
-from incidents.roles import LEADERS, user_has_role
-from incidents.services.deadline_clock import deadline_reschedule
+from incidents import events, policies
+from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Incident, Report, Statement
+from incidents.services.deadline_clock import deadline_event_payload, deadline_reschedule
+from incidents.services.locking import clocks_lock, deadline_lock
 from incidents.services.timeline import timeline_record
+from incidents.states import CLOCK_STATES
+from opinion_ops.db import retry_on_conflict
+from opinion_ops.errors import DomainError
+from organizations.models import ResponseGroup
 
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+LOCAL_TIME = "%m-%d %H:%M"
 
 # Which recorded act meets which clock.
 REPORT_MEETS: dict[str, str] = {
@@ -28,6 +41,10 @@ STATEMENT_MEETS: dict[str, str] = {
     Statement.Kind.BULLETIN: DeadlineRule.Kind.PUBLIC_RESPONSE,
     Statement.Kind.REPLY: DeadlineRule.Kind.REPLY,
 }
+
+
+def _local(at: datetime) -> str:
+    return timezone.localtime(at).strftime(LOCAL_TIME)
 
 
 def same_day_due(anchor: datetime, plan: EmergencyPlan) -> datetime:
@@ -68,79 +85,99 @@ def rule_due_at(rule: DeadlineRule, incident: Incident) -> datetime | None:
     return anchor + timedelta(minutes=rule.offset_minutes or 0)
 
 
-def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[str, Any]]:
-    """Bring the incident's deadlines in line with its plan version, level and category.
+def _new_clock(rule: DeadlineRule, incident: Incident, due: datetime, owner_group: ResponseGroup | None) -> Deadline:
+    return Deadline(
+        incident=incident,
+        rule=rule,
+        kind=rule.kind,
+        name=rule.name,
+        due_at=due,
+        owner_group=owner_group,
+        reminder_minutes=list(rule.reminder_minutes or []),
+        escalation_interval_minutes=rule.escalation_interval_minutes,
+    )
 
-    Guarantees: a clock already met, late or waived is never touched; a pending clock whose rule no
-    longer applies is cancelled; a pending clock whose due time moved is re-planned; the timeline
-    records every change. Call inside the transaction that changed the incident.
+
+def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[str, Any]]:
+    """Bring the incident's clocks in line with its plan version, level, category and state.
+
+    Call inside the transaction that changed the incident, holding its lock. Only pending clocks
+    move: a pending clock whose rule no longer applies is withdrawn (不再适用), one that applies
+    again is reinstated, one whose due time moved is re-timed. Met, late, missed and leader-decided
+    clocks are history and stay as they are; on a closed incident a missed clock stops escalating.
+    An incident logged late (后补登记) records the clocks already past due as missed, silently.
+    The timeline records every change.
     """
-    rules = list(incident.plan.deadline_rules.prefetch_related("levels", "categories"))
-    existing = {d.rule_id: d for d in incident.deadlines.exclude(status=Deadline.Status.CANCELLED)}
-    groups = {g.kind: g for g in ResponseGroup.objects.filter(organization_id=incident.organization_id).order_by("-id")}
-    changes: list[dict[str, Any]] = []
-    open_incident = incident.is_open
     now = timezone.now()
+    rules = list(incident.plan.deadline_rules.prefetch_related("levels", "categories"))
+    latest: dict[int, Deadline] = {}
+    clocks = clocks_lock(incident)
+    for clock in clocks:
+        if clock.rule_id is not None:
+            latest[clock.rule_id] = clock  # ordered by id: the newest wins
+    groups = {g.kind: g for g in ResponseGroup.objects.filter(organization_id=incident.organization_id).order_by("-id")}
+    counting = incident.state in CLOCK_STATES
+    changes: list[dict[str, Any]] = []
     for rule in rules:
-        current = existing.get(rule.pk)
-        due = rule_due_at(rule, incident) if open_incident and rule_applies(rule, incident) else None
-        if current is not None and current.status not in (Deadline.Status.PENDING, Deadline.Status.MISSED):
-            continue
+        current = latest.get(rule.pk)
+        due = rule_due_at(rule, incident) if counting and rule_applies(rule, incident) else None
+        if current is not None and current.status not in (Deadline.Status.PENDING, Deadline.Status.CANCELLED):
+            continue  # met, late, missed or waived: history
+        if current is not None and current.status == Deadline.Status.CANCELLED and not current.was_withdrawn():
+            continue  # a leader closed it as not applicable
         if due is None:
-            if current is not None:
-                current.status = Deadline.Status.CANCELLED
-                current.next_action_at = None
-                current.save(update_fields=["status", "next_action_at"])
-                changes.append({"deadline": current.name, "change": "cancelled"})
+            if current is not None and current.status == Deadline.Status.PENDING:
+                current.withdraw()
+                current.save()
+                changes.append({"deadline": current.name, "change": "withdrawn"})
             continue
         if current is None:
-            deadline = Deadline(
-                incident=incident,
-                rule=rule,
-                kind=rule.kind,
-                name=rule.name,
-                due_at=due,
-                owner_group=groups.get(rule.owner_group_kind),
-                reminder_minutes=list(rule.reminder_minutes or []),
-                escalation_interval_minutes=rule.escalation_interval_minutes,
-            )
-            deadline_reschedule(deadline, now)
-            deadline.save()
-            changes.append({"deadline": deadline.name, "change": "planned", "due_at": due.isoformat()})
+            clock = _new_clock(rule, incident, due, groups.get(rule.owner_group_kind))
+            if incident.logged_late and due <= now and not clock.pk:
+                clock.miss(now, late_logged=True)
+                clock.save()
+                changes.append({"deadline": clock.name, "change": "missed_when_logged", "due_at": due.isoformat()})
+                continue
+            deadline_reschedule(clock, now)
+            clock.save()
+            changes.append({"deadline": clock.name, "change": "planned", "due_at": due.isoformat()})
+        elif current.status == Deadline.Status.CANCELLED:
+            current.reinstate()
+            current.due_at = due
+            deadline_reschedule(current, now)
+            current.save()
+            changes.append({"deadline": current.name, "change": "reinstated", "due_at": due.isoformat()})
         elif current.due_at != due:
             old = current.due_at
             current.due_at = due
-            if current.status == Deadline.Status.MISSED and due > now:
-                # A new due time in the future: the clock runs again from the start.
-                current.status = Deadline.Status.PENDING
-                current.missed_at = None
-                current.escalation_step = 0
-                current.acknowledged_at = None
-                current.acknowledged_by = None
             deadline_reschedule(current, now)
-            current.save(
-                update_fields=[
-                    "due_at",
-                    "status",
-                    "missed_at",
-                    "escalation_step",
-                    "acknowledged_at",
-                    "acknowledged_by",
-                    "next_action_at",
-                ]
-            )
+            current.save()
             changes.append(
                 {"deadline": current.name, "change": "replanned", "from": old.isoformat(), "due_at": due.isoformat()}
             )
+    if not incident.is_open:
+        for clock in clocks:
+            if clock.status == Deadline.Status.MISSED and clock.next_action_at is not None:
+                clock.next_action_at = None
+                clock.save()
+                changes.append({"deadline": clock.name, "change": "escalation_stopped"})
     if changes:
         timeline_record(
             incident=incident,
             kind="deadline",
             actor=actor,
-            summary=_("按预案计划时限（%(reason)s）") % {"reason": reason},
+            summary=_plan_summary(reason, changes),
             details={"changes": changes},
         )
     return changes
+
+
+def _plan_summary(reason: str, changes: list[dict[str, Any]]) -> str:
+    late = [c["deadline"] for c in changes if c["change"] == "missed_when_logged"]
+    summary = _("按预案计划时限（%(reason)s）") % {"reason": reason}
+    if late:
+        summary += _("；后补登记时已过期，记为逾期（不发提醒）：%(names)s") % {"names": "、".join(late)}
+    return summary
 
 
 def deadlines_meet(
@@ -152,58 +189,91 @@ def deadlines_meet(
     report: Report | None = None,
     statement: Statement | None = None,
 ) -> list[Deadline]:
-    """Mark the incident's open clocks of this kind as met (or met late) by the act done at `at`."""
+    """Close the incident's open clocks of this kind with the act done at `at`.
+
+    Call holding the incident's lock. On time only if the clock was still pending and `at` is not
+    after its due time; a clock already recorded missed closes as late whatever `at` says.
+    """
     met = []
-    for deadline in incident.deadlines.select_for_update().filter(
-        kind=kind, status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED]
-    ):
-        deadline.status = Deadline.Status.MET if at <= deadline.due_at else Deadline.Status.LATE
-        deadline.met_at = at
-        deadline.met_by_report = report
-        deadline.met_by_statement = statement
-        deadline.next_action_at = None
-        deadline.save(update_fields=["status", "met_at", "met_by_report", "met_by_statement", "next_action_at"])
+    recorded_at = timezone.now()
+    for deadline in clocks_lock(incident, kind=kind, status__in=Deadline.OPEN):
+        on_time = deadline.status == Deadline.Status.PENDING and at <= deadline.due_at
+        was_missed = deadline.status == Deadline.Status.MISSED
+        if on_time:
+            deadline.meet(at, recorded_at, report=report, statement=statement)
+            summary = _("“%(name)s”按时完成") % {"name": deadline.name}
+        else:
+            deadline.meet_late(at, recorded_at, report=report, statement=statement)
+            summary = _("“%(name)s”逾期后完成") % {"name": deadline.name}
+            if was_missed and at <= deadline.due_at:
+                summary += _(
+                    "（记录的办理时间 %(at)s 早于到期时间，但已记为逾期后才登记；如属实，可由领导确认按时完成）"
+                ) % {"at": _local(at)}
+        deadline.save()
         timeline_record(
             incident=incident,
             kind="deadline",
             actor=actor,
-            summary=(_("“%(name)s”按时完成") if deadline.status == Deadline.Status.MET else _("“%(name)s”逾期后完成"))
-            % {"name": deadline.name},
-            details={"deadline_id": deadline.pk, "due_at": deadline.due_at.isoformat(), "met_at": at.isoformat()},
+            summary=summary,
+            details={
+                "deadline_id": deadline.pk,
+                "status": deadline.status,
+                "due_at": deadline.due_at.isoformat(),
+                "met_at": at.isoformat(),
+            },
             occurred_at=at,
         )
-        events.publish(events.DEADLINE_MET, {"deadline_id": deadline.pk, "incident_id": incident.pk})
+        events.publish(events.DEADLINE_MET, deadline_event_payload(deadline, status=deadline.status))
         met.append(deadline)
     return met
 
 
-def deadline_waive(*, deadline_id: int, actor: Any, reason: str) -> Deadline:
-    """A leader waives an open clock with a written reason; the timeline keeps who and why."""
+DECISIONS = {
+    # action: (transition, event, timeline summary)
+    "waive_deadline": ("waive", events.DEADLINE_WAIVED, gettext_lazy("豁免时限“%(name)s”：%(reason)s")),
+    "close_deadline": (
+        "close_not_applicable",
+        events.DEADLINE_CLOSED,
+        gettext_lazy("确认时限“%(name)s”不再适用：%(reason)s"),
+    ),
+    "confirm_deadline": (
+        "confirm_on_time",
+        events.DEADLINE_CONFIRMED,
+        gettext_lazy("确认“%(name)s”按时完成：%(reason)s"),
+    ),
+}
+
+
+def deadline_decide_locked(*, incident: Incident, deadline: Deadline, action: str, actor: Any, reason: str) -> Deadline:
+    """A leader's decision on one clock, with the incident and the clock already locked."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("请填写豁免理由。"), field="reason")
-    with transaction.atomic():
-        try:
-            deadline = Deadline.objects.select_for_update(of=("self",)).select_related("incident").get(pk=deadline_id)
-        except Deadline.DoesNotExist as exc:
-            raise DomainError(_("时限不存在。"), code="not_found") from exc
-        if not user_has_role(actor, deadline.incident.organization_id, *LEADERS):
-            raise NotPermitted(_("只有领导小组成员可以豁免时限。"))
-        if not deadline.is_open:
-            raise DomainError(_("该时限已完成或已处理，不能豁免。"), field="deadline")
-        now = timezone.now()
-        deadline.status = Deadline.Status.WAIVED
-        deadline.waived_by = actor
-        deadline.waived_at = now
-        deadline.waiver_reason = reason
-        deadline.next_action_at = None
-        deadline.save(update_fields=["status", "waived_by", "waived_at", "waiver_reason", "next_action_at"])
-        timeline_record(
-            incident=deadline.incident,
-            kind="deadline",
-            actor=actor,
-            summary=_("豁免时限“%(name)s”：%(reason)s") % {"name": deadline.name, "reason": reason},
-            details={"deadline_id": deadline.pk, "reason": reason},
-        )
-        events.publish(events.DEADLINE_WAIVED, {"deadline_id": deadline.pk, "incident_id": deadline.incident_id})
+        raise DomainError(_("请填写理由。"), field="reason")
+    policies.require(action, actor, incident, deadline)
+    method, event, summary = DECISIONS[action]
+    getattr(deadline, method)(actor, timezone.now(), reason)
+    deadline.save()
+    timeline_record(
+        incident=incident,
+        kind="deadline",
+        actor=actor,
+        summary=str(summary) % {"name": deadline.name, "reason": reason},
+        details={"deadline_id": deadline.pk, "decision": action, "reason": reason, "status": deadline.status},
+    )
+    events.publish(event, deadline_event_payload(deadline, decided_by=actor.pk, reason=reason))
     return deadline
+
+
+@retry_on_conflict
+def deadline_decide(*, deadline_id: int, actor: Any, action: str, reason: str) -> Deadline:
+    """Waive a clock, close it as not applicable, or confirm it met on time — a leader, with a reason.
+    The timeline keeps who, when and why; statistics follow the decision."""
+    if action not in DECISIONS:
+        raise DomainError(_("没有这个操作。"), field="action")
+    with transaction.atomic():
+        incident, deadline = deadline_lock(deadline_id)
+        return deadline_decide_locked(incident=incident, deadline=deadline, action=action, actor=actor, reason=reason)
+
+
+def deadline_waive(*, deadline_id: int, actor: Any, reason: str) -> Deadline:
+    return deadline_decide(deadline_id=deadline_id, actor=actor, action="waive_deadline", reason=reason)

@@ -1,38 +1,39 @@
-"""Logging incidents and moving them through their lifecycle."""
+"""Logging incidents and moving them through their lifecycle.
+
+Each function is one action: it locks the incident, asks incidents.policies whether the actor may
+take the action now, applies the django-fsm transition, records the timeline entry and publishes
+its event, all in one transaction, retried as a whole when it loses a deadlock.
+"""
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import ConcurrentTransition
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from incidents import events
-from incidents.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
+from incidents import events, policies
 from incidents.models import (
     Assessment,
+    Deadline,
     EmergencyPlan,
     HandlingCategory,
     Incident,
+    IncidentNumber,
     IncidentType,
-    ResponseGroup,
     Review,
-    State,
     WarningLevel,
 )
-from incidents.roles import (
-    ANY_ROLE,
-    ASSESSORS,
-    COORDINATORS,
-    LEADERS,
-    Role,
-    user_has_role,
-    user_organization_id,
-)
-from incidents.services.deadlines import deadlines_plan
-from incidents.services.locking import incident_lock, incident_touch
+from incidents.services.deadline_clock import deadlines_resume_for_superior
+from incidents.services.deadlines import deadline_decide_locked, deadlines_plan
+from incidents.services.locking import clocks_lock, incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
+from opinion_ops.db import retry_on_conflict
+from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
+from organizations.models import ResponseGroup
+from organizations.roles import Role, user_has_role, user_organization_id
 
 CLOCK_SKEW = timedelta(minutes=5)
 EDITABLE_FIELDS = (
@@ -45,17 +46,8 @@ EDITABLE_FIELDS = (
     "category",
     "is_drill",
 )
-
-# Why a transition's condition failed, in the words a user needs.
-CONDITION_MESSAGES = {
-    "issue_warning": _("发布预警前须先录入研判意见。"),
-    "archive": _("归档前须先完成总结评估。"),
-}
-
-
-def _require_unit_role(actor: Any, organization_id: int, *roles: Role, message: str) -> None:
-    if not user_has_role(actor, organization_id, *roles):
-        raise NotPermitted(message)
+# How a clock still counting is settled when the incident moves on to 总结.
+CLOCK_RESOLUTIONS = {"waive": "waive_deadline", "not_applicable": "close_deadline"}
 
 
 def _check_plan_part(part: Any, plan_id: int, field: str) -> None:
@@ -63,23 +55,53 @@ def _check_plan_part(part: Any, plan_id: int, field: str) -> None:
         raise DomainError(_("所选项目不属于本事件适用的预案版本。"), field=field)
 
 
+def discovered_at_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The discovery times an incident may have: within INCIDENT_DISCOVERED_MAX_AGE_DAYS before now,
+    and not in the future (beyond a few minutes of clock skew)."""
+    now = now or timezone.now()
+    return now - timedelta(days=settings.INCIDENT_DISCOVERED_MAX_AGE_DAYS), now + CLOCK_SKEW
+
+
 def _check_discovered_at(discovered_at: datetime | None) -> None:
     if discovered_at is None:
         raise DomainError(_("请填写发现时间。"), field="discovered_at")
-    if discovered_at > timezone.now() + CLOCK_SKEW:
+    earliest, latest = discovered_at_bounds()
+    if discovered_at > latest:
         raise DomainError(_("发现时间不能晚于当前时间。"), field="discovered_at")
+    if discovered_at < earliest:
+        raise DomainError(
+            _("发现时间不能早于 %(days)s 天前（%(earliest)s）；更早的事件请在情况描述中说明。")
+            % {
+                "days": settings.INCIDENT_DISCOVERED_MAX_AGE_DAYS,
+                "earliest": timezone.localtime(earliest).strftime("%Y-%m-%d"),
+            },
+            field="discovered_at",
+        )
 
 
 def _event_payload(incident: Incident, **extra: Any) -> dict[str, Any]:
     return {
         "incident_id": incident.pk,
         "organization_id": incident.organization_id,
+        "reference": incident.reference,
         "state": incident.state,
         "level": incident.level.name if incident.level else None,
         **extra,
     }
 
 
+def _next_reference(organization_id: int, at: datetime) -> str:
+    """The unit's next incident number for the year of `at` (local time): 2026-0001, 2026-0002 …"""
+    year = timezone.localtime(at).year
+    counter, _created = IncidentNumber.objects.select_for_update().get_or_create(
+        organization_id=organization_id, year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year}-{counter.last:04d}"
+
+
+@retry_on_conflict
 def incident_create(
     *,
     actor: Any,
@@ -91,10 +113,15 @@ def incident_create(
     incident_type: IncidentType | None = None,
     category: HandlingCategory | None = None,
     is_drill: bool = False,
+    logged_late: bool = False,
 ) -> Incident:
-    """Log an incident in the actor's unit under its active plan, and plan its clocks."""
+    """Log an incident in the actor's unit under its active plan, give it the unit's next number
+    and plan its clocks. An incident marked `logged_late` (后补登记) records clocks already past due
+    as missed without paging anyone."""
+    from organizations.roles import user_roles
+
     organization_id = user_organization_id(actor)
-    if organization_id is None or not user_has_role(actor, organization_id, *ANY_ROLE):
+    if organization_id is None or not user_roles(actor, organization_id):
         raise NotPermitted(_("只有本单位应急工作组成员可以登记舆情。"))
     title = (title or "").strip()
     if not title:
@@ -106,9 +133,11 @@ def incident_create(
             raise DomainError(_("本单位尚未启用应急预案，请联系管理员。"), code="no_active_plan")
         _check_plan_part(incident_type, plan.pk, "incident_type")
         _check_plan_part(category, plan.pk, "category")
+        now = timezone.now()
         incident = Incident.objects.create(
             organization_id=organization_id,
             plan=plan,
+            reference=_next_reference(organization_id, now),
             title=title,
             description=description,
             source_links=source_links,
@@ -118,21 +147,31 @@ def incident_create(
             incident_type=incident_type,
             category=category,
             is_drill=is_drill,
+            logged_late=logged_late,
         )
+        summary = _("登记舆情：%(title)s") % {"title": title}
+        if logged_late:
+            summary = _("后补登记舆情：%(title)s") % {"title": title}
         timeline_record(
             incident=incident,
             kind="created",
             actor=actor,
-            summary=_("登记舆情：%(title)s") % {"title": title},
+            summary=summary,
             to_state=incident.state,
             occurred_at=discovered_at,
-            details={"discovered_at": discovered_at.isoformat(), "plan_version": plan.version},
+            details={
+                "discovered_at": discovered_at.isoformat(),
+                "plan_version": plan.version,
+                "reference": incident.reference,
+                "logged_late": logged_late,
+            },
         )
         deadlines_plan(incident=incident, actor=actor, reason=_("登记"))
         events.publish(events.INCIDENT_CREATED, _event_payload(incident))
     return incident
 
 
+@retry_on_conflict
 def incident_update(*, incident_id: int, actor: Any, expected_version: int | None = None, **changes: Any) -> Incident:
     """Edit an open incident's facts; the timeline keeps old and new values."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -142,11 +181,7 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
         )
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
-        _require_unit_role(
-            actor, incident.organization_id, *ANY_ROLE, message=_("只有本单位应急工作组成员可以修改舆情。")
-        )
-        if not incident.is_open:
-            raise InvalidTransition(_("已办结的舆情不能修改。"))
+        policies.require("edit", actor, incident)
         if "title" in changes:
             changes["title"] = (changes["title"] or "").strip()
             if not changes["title"]:
@@ -176,35 +211,34 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
     return incident
 
 
+@retry_on_conflict
 def _transition(
     *,
     incident_id: int,
     actor: Any,
-    method_name: str,
+    action: str,
     expected_version: int | None,
     summary: str,
     details: dict[str, Any] | None = None,
     check: Any = None,
+    before: Any = None,
     after: Any = None,
     **kwargs: Any,
 ) -> Incident:
+    """Lock, ask the action's rule, run the transition of the same name, record, publish."""
     try:
         with transaction.atomic():
             incident = incident_lock(incident_id, expected_version)
-            method = getattr(incident, method_name)
-            meta = method._django_fsm
-            state = incident.state
-            if not meta.has_transition(state):
-                raise InvalidTransition(
-                    _("当前状态为“%(state)s”，不能执行此操作。") % {"state": incident.get_state_display()}
-                )
-            if not meta.has_transition_perm(incident, state, actor):
-                raise NotPermitted(_("您没有执行此操作的权限。"))
+            policies.require(action, actor, incident)
             if check is not None:
                 check(incident)
-            if not meta.conditions_met(incident, state):
-                raise InvalidTransition(CONDITION_MESSAGES.get(method_name, _("不满足执行此操作的条件。")))
-            method(**kwargs)
+            if before is not None:
+                before(incident)
+            state = incident.state
+            try:
+                getattr(incident, action)(**kwargs)
+            except TransitionNotAllowed as exc:
+                raise InvalidTransition(_("不满足执行此操作的条件。")) from exc
             incident.version += 1
             incident.save()
             timeline_record(
@@ -220,7 +254,7 @@ def _transition(
                 after(incident)
             events.publish(
                 events.INCIDENT_TRANSITIONED,
-                _event_payload(incident, transition=method_name, from_state=state, to_state=incident.state),
+                _event_payload(incident, transition=action, from_state=state, to_state=incident.state),
             )
     except ConcurrentTransition as exc:
         raise StaleObject(_("该舆情已被他人更新，请刷新页面后再操作。")) from exc
@@ -231,7 +265,7 @@ def incident_start_assessment(*, incident_id: int, actor: Any, expected_version:
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="start_assessment",
+        action="start_assessment",
         expected_version=expected_version,
         summary=_("转入研判"),
     )
@@ -251,9 +285,26 @@ def _level_check(level: WarningLevel | None, actor: Any) -> Any:
     return check
 
 
+def _escalate(incident: Incident, actor: Any, note: str) -> None:
+    """Report the incident up (call holding its lock): the superior unit can open it from now on,
+    is told, and missed clocks whose climb stopped short of it go on to it."""
+    incident.escalated_at = timezone.now()
+    incident_touch(incident, "escalated_at")
+    timeline_record(incident=incident, kind="escalation", actor=actor, summary=note)
+    deadlines_resume_for_superior(incident=incident)
+    events.publish(
+        events.INCIDENT_ESCALATED, _event_payload(incident, note=note, escalated_by=getattr(actor, "pk", None))
+    )
+
+
 def _after_level_set(actor: Any, reason: str) -> Any:
     def after(incident: Incident) -> None:
-        if incident.level and incident.level.response_tier == WarningLevel.Tier.SUPERIOR and not incident.escalated_at:
+        if (
+            incident.level
+            and incident.level.response_tier == WarningLevel.Tier.SUPERIOR
+            and not incident.escalated_at
+            and incident.organization.parent_id is not None
+        ):
             _escalate(incident, actor, _("级别对应上级主管部门处置，自动上报"))
         deadlines_plan(incident=incident, actor=actor, reason=reason)
 
@@ -267,7 +318,7 @@ def incident_issue_warning(
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="issue_warning",
+        action="issue_warning",
         expected_version=expected_version,
         summary=_("发布%(level)s预警，启动预案") % {"level": level.name if level else ""},
         details={"level": level.name if level else None},
@@ -278,50 +329,39 @@ def incident_issue_warning(
     )
 
 
+@retry_on_conflict
 def incident_change_level(
     *, incident_id: int, actor: Any, level: WarningLevel | None, reason: str, expected_version: int | None = None
 ) -> Incident:
-    """Raise or lower the level of an open incident, with a reason; deadlines are re-planned."""
+    """Raise or lower the level of an open incident, with a reason; pending clocks are re-planned
+    (clocks already met or missed stay as they are)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写调整级别的理由。"), field="reason")
     try:
         with transaction.atomic():
             incident = incident_lock(incident_id, expected_version)
-            method = incident.change_level
-            meta = method._django_fsm  # type: ignore[attr-defined]
-            if not meta.has_transition(incident.state):
-                raise InvalidTransition(
-                    _("当前状态为“%(state)s”，不能调整级别。") % {"state": incident.get_state_display()}
-                )
-            if not meta.has_transition_perm(incident, incident.state, actor):
-                raise NotPermitted(_("您没有调整级别的权限。"))
+            policies.require("change_level", actor, incident)
             _level_check(level, actor)(incident)
-            current = incident.level
-            if (
-                current is not None
-                and current.requires_leader
-                and not user_has_role(actor, incident.organization_id, Role.LEADER)
-            ):
-                raise NotPermitted(_("“%(level)s”级别须由领导小组成员调整。") % {"level": current.name}, field="level")
+            assert level is not None
             old = incident.level
-            if old is not None and old.pk == level.pk:  # type: ignore[union-attr]
+            if old is not None and old.pk == level.pk:
                 raise DomainError(_("新级别与当前级别相同。"), field="level")
-            method(level=level)
+            incident.change_level(level=level)
             incident_touch(incident, "level")
-            direction = _("上调") if old is None or level.rank < old.rank else _("下调")  # type: ignore[union-attr]
+            direction = _("上调") if old is None or level.rank < old.rank else _("下调")
             timeline_record(
                 incident=incident,
                 kind="level",
                 actor=actor,
                 summary=_("%(direction)s预警级别：%(old)s → %(new)s（%(reason)s）")
-                % {"direction": direction, "old": old.name if old else "—", "new": level.name, "reason": reason},  # type: ignore[union-attr]
-                details={"from": old.name if old else None, "to": level.name, "reason": reason},  # type: ignore[union-attr]
+                % {"direction": direction, "old": old.name if old else "—", "new": level.name, "reason": reason},
+                details={"from": old.name if old else None, "to": level.name, "reason": reason},
             )
             _after_level_set(actor, _("级别调整"))(incident)
             events.publish(
                 events.INCIDENT_LEVEL_CHANGED,
-                _event_payload(incident, from_level=old.name if old else None, to_level=level.name),  # type: ignore[union-attr]
+                _event_payload(incident, from_level=old.name if old else None, to_level=level.name),
             )
     except ConcurrentTransition as exc:
         raise StaleObject(_("该舆情已被他人更新，请刷新页面后再操作。")) from exc
@@ -329,7 +369,8 @@ def incident_change_level(
 
 
 def incident_dismiss(*, incident_id: int, actor: Any, reason: str, expected_version: int | None = None) -> Incident:
-    """End an assessment as 'not an incident'; the reason is required and kept."""
+    """End an assessment as 'not an incident'; the reason is required and kept. Pending clocks no
+    longer apply; a missed one stays on record but stops escalating."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写排除理由。"), field="reason")
@@ -337,7 +378,7 @@ def incident_dismiss(*, incident_id: int, actor: Any, reason: str, expected_vers
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="dismiss",
+        action="dismiss",
         expected_version=expected_version,
         summary=_("经研判排除：%(reason)s") % {"reason": reason},
         details={"reason": reason},
@@ -351,7 +392,7 @@ def incident_start_response(*, incident_id: int, actor: Any, expected_version: i
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="start_response",
+        action="start_response",
         expected_version=expected_version,
         summary=_("转入处置"),
     )
@@ -361,7 +402,7 @@ def incident_start_tracking(*, incident_id: int, actor: Any, expected_version: i
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="start_tracking",
+        action="start_tracking",
         expected_version=expected_version,
         summary=_("处置完成，转入动态跟踪"),
     )
@@ -374,20 +415,59 @@ def incident_rebound(*, incident_id: int, actor: Any, reason: str, expected_vers
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="rebound",
+        action="rebound",
         expected_version=expected_version,
         summary=_("舆情反弹，重新处置：%(reason)s") % {"reason": reason},
         details={"reason": reason},
     )
 
 
-def incident_start_review(*, incident_id: int, actor: Any, expected_version: int | None = None) -> Incident:
+def _settle_open_clocks(actor: Any, resolutions: dict[int, dict[str, str]]) -> Any:
+    """Before leaving 跟踪: each clock still counting must be settled by a leader in the same step —
+    waived with a reason, or closed as not applicable with a reason."""
+
+    def before(incident: Incident) -> None:
+        open_clocks = clocks_lock(incident, status__in=Deadline.OPEN)
+        unsettled = [clock.name for clock in open_clocks if clock.pk not in resolutions]
+        if unsettled:
+            raise InvalidTransition(
+                _("仍有时限在计时：%(clocks)s。请逐项选择豁免或不再适用，并填写理由。")
+                % {"clocks": "、".join(unsettled)},
+                field="clocks",
+            )
+        for clock in open_clocks:
+            choice = resolutions[clock.pk]
+            action = CLOCK_RESOLUTIONS.get(choice.get("resolution", ""))
+            if action is None:
+                raise DomainError(
+                    _("请为时限“%(name)s”选择豁免或不再适用。") % {"name": clock.name}, field=f"clock_{clock.pk}"
+                )
+            if not (choice.get("reason") or "").strip():
+                raise DomainError(_("请填写时限“%(name)s”的理由。") % {"name": clock.name}, field=f"clock_{clock.pk}")
+            deadline_decide_locked(
+                incident=incident, deadline=clock, action=action, actor=actor, reason=choice["reason"]
+            )
+
+    return before
+
+
+def incident_start_review(
+    *,
+    incident_id: int,
+    actor: Any,
+    expected_version: int | None = None,
+    clocks: dict[int, dict[str, str]] | None = None,
+) -> Incident:
+    """Move on to 总结评估. No clock may still be counting: a leader settles each open one in the same
+    step (`clocks`: {deadline id: {"resolution": "waive" | "not_applicable", "reason": …}}), and the
+    timeline records which way."""
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="start_review",
+        action="start_review",
         expected_version=expected_version,
         summary=_("舆情平息，转入总结评估"),
+        before=_settle_open_clocks(actor, {int(k): v for k, v in (clocks or {}).items()}),
     )
 
 
@@ -395,7 +475,7 @@ def incident_archive(*, incident_id: int, actor: Any, expected_version: int | No
     return _transition(
         incident_id=incident_id,
         actor=actor,
-        method_name="archive",
+        action="archive",
         expected_version=expected_version,
         summary=_("归档"),
         after=lambda incident: deadlines_plan(incident=incident, actor=actor, reason=_("归档")),
@@ -403,36 +483,30 @@ def incident_archive(*, incident_id: int, actor: Any, expected_version: int | No
     )
 
 
-def _escalate(incident: Incident, actor: Any, note: str) -> None:
-    incident.escalated_at = timezone.now()
-    incident_touch(incident, "escalated_at")
-    timeline_record(incident=incident, kind="escalation", actor=actor, summary=note)
-
-
+@retry_on_conflict
 def incident_escalate(*, incident_id: int, actor: Any, note: str, expected_version: int | None = None) -> Incident:
-    """Report the incident to the superior unit, which can then see it."""
+    """Report the incident to the superior unit, which can then open it (read-only) and is told."""
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
-        _require_unit_role(actor, incident.organization_id, *LEADERS, message=_("只有领导小组成员可以上报上级。"))
-        if incident.organization.parent_id is None:
-            raise DomainError(_("本单位未设置上级主管部门。"), code="no_superior")
-        if incident.escalated_at:
-            raise InvalidTransition(_("该舆情已上报上级主管部门。"))
+        policies.require("escalate", actor, incident)
         _escalate(incident, actor, _("上报上级主管部门：%(note)s") % {"note": (note or "").strip() or "—"})
     return incident
 
 
+def incident_report_up(incident: Incident, actor: Any, what: str) -> None:
+    """A record sent to the superior unit reports the incident up (call holding its lock)."""
+    if incident.escalated_at is None:
+        _escalate(incident, actor, _("随%(what)s上报上级主管部门") % {"what": what})
+
+
+@retry_on_conflict
 def incident_assign_groups(
     *, incident_id: int, actor: Any, groups: list[ResponseGroup], expected_version: int | None = None
 ) -> Incident:
     """Set the working groups that handle the incident."""
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
-        _require_unit_role(
-            actor, incident.organization_id, *COORDINATORS, message=_("只有领导小组或其办公室可以分派工作组。")
-        )
-        if not incident.is_open:
-            raise InvalidTransition(_("已办结的舆情不能分派。"))
+        policies.require("assign_groups", actor, incident)
         if any(group.organization_id != incident.organization_id for group in groups):
             raise DomainError(_("只能分派本单位的工作组。"), field="groups")
         before = {g.pk: g.name for g in incident.assigned_groups.all()}
@@ -451,9 +525,7 @@ def incident_assign_groups(
     return incident
 
 
-ASSESSMENT_STATES = (State.ASSESSING, State.WARNING, State.RESPONDING, State.TRACKING)
-
-
+@retry_on_conflict
 def assessment_record(
     *,
     incident_id: int,
@@ -469,13 +541,7 @@ def assessment_record(
     """Record the analysts' judgement; a proposed category becomes the incident's category if it has none."""
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        _require_unit_role(
-            actor, incident.organization_id, *ASSESSORS, message=_("只有研判组、领导小组或其办公室可以录入研判意见。")
-        )
-        if incident.state not in ASSESSMENT_STATES:
-            raise InvalidTransition(
-                _("当前状态为“%(state)s”，不能录入研判意见。") % {"state": incident.get_state_display()}
-            )
+        policies.require("record_assessment", actor, incident)
         for field, value in (("nature", nature), ("scope", scope)):
             if not (value or "").strip():
                 raise DomainError(_("此项为必填项。"), field=field)
@@ -514,6 +580,7 @@ def assessment_record(
     return assessment
 
 
+@retry_on_conflict
 def review_record(
     *,
     incident_id: int,
@@ -527,13 +594,7 @@ def review_record(
     """Write the closing summary and evaluation (总结评估); archiving needs it."""
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        _require_unit_role(
-            actor, incident.organization_id, *COORDINATORS, message=_("只有领导小组或其办公室可以填写总结评估。")
-        )
-        if incident.state != State.REVIEWING:
-            raise InvalidTransition(_("只有处于“总结”阶段的舆情可以填写总结评估。"))
-        if Review.objects.filter(incident=incident).exists():
-            raise DomainError(_("该舆情已有总结评估。"), code="duplicate")
+        policies.require("record_review", actor, incident)
         for field, value in (("summary", summary), ("evaluation", evaluation)):
             if not (value or "").strip():
                 raise DomainError(_("此项为必填项。"), field=field)

@@ -12,16 +12,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError
-from incidents.models import (
-    DeadlineRule,
-    EmergencyPlan,
-    HandlingCategory,
-    IncidentType,
-    Organization,
-    ResponseGroup,
-    WarningLevel,
-)
+from incidents.models import DeadlineRule, EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
+from incidents.models.plan import escalation_chain_errors
+from opinion_ops.errors import DomainError
+from organizations.models import Organization, ResponseGroup
 
 DEFAULT_LEVELS = [
     # rank, name, colour, criteria, tier, requires_leader
@@ -91,40 +85,6 @@ DEFAULT_RULES = [
     ),
 ]
 
-DEFAULT_GROUPS = [
-    (
-        ResponseGroup.Kind.LEADERSHIP,
-        "网络舆情应急处置工作领导小组",
-        "统一领导和指挥网络舆情应急处置工作；决定预警级别和启动预案；审定回应口径和报告；及时向上级主管部门报告。",
-    ),
-    (ResponseGroup.Kind.OFFICE, "领导小组办公室", "负责日常工作、信息汇总、报告起草和领导小组交办事项。"),
-    (
-        ResponseGroup.Kind.MONITORING,
-        "舆情监测组",
-        "对重点网站、论坛、微博、微信、客户端等进行日常监测，及时发现和报告舆情。",
-    ),
-    (ResponseGroup.Kind.ANALYSIS, "舆情研判组", "分析舆情的性质、影响范围和发展趋势，提出预警级别和处置建议。"),
-    (
-        ResponseGroup.Kind.HANDLING,
-        "舆情处置组",
-        "根据领导小组部署采取处置措施：答复、澄清、请求平台删除违法信息、协调相关部门。",
-    ),
-    (ResponseGroup.Kind.PUBLICITY, "宣传组", "起草并经审定后发布权威信息，回应社会关切，做好媒体沟通。"),
-    (ResponseGroup.Kind.LEGAL, "法律援助组", "提供法律咨询和援助，依法移交公安、纪检监察等部门。"),
-    (ResponseGroup.Kind.SUPPORT, "综合保障组", "提供人员、资金、物资和技术等保障。"),
-]
-
-
-def response_groups_create_default(*, organization: Organization) -> list[ResponseGroup]:
-    """Create the plan's standard working groups for a unit (skips groups it already has)."""
-    groups = []
-    for kind, name, duties in DEFAULT_GROUPS:
-        group, _created = ResponseGroup.objects.get_or_create(
-            organization=organization, name=name, defaults={"kind": kind, "duties": duties}
-        )
-        groups.append(group)
-    return groups
-
 
 @transaction.atomic
 def plan_create_default(*, organization: Organization, actor: Any = None) -> EmergencyPlan:
@@ -185,6 +145,7 @@ def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note:
         summary=plan.summary,
         same_day_cutoff=plan.same_day_cutoff,
         workday_end=plan.workday_end,
+        escalation_chain=list(plan.escalation_chain),
         based_on=plan,
         change_note=change_note,
         created_by=actor,
@@ -222,6 +183,9 @@ def plan_validate(plan: EmergencyPlan) -> None:
     """Refuse a plan that could not run: no levels, or a rule that fails its own validation."""
     if not plan.levels.exists():
         raise DomainError(_("预案至少需要一个预警级别。"), field="levels")
+    chain_error = escalation_chain_errors(plan.escalation_chain)
+    if chain_error:
+        raise DomainError(chain_error, field="escalation_chain")
     for rule in plan.deadline_rules.all():
         try:
             rule.full_clean(exclude=["plan"])

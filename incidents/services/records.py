@@ -7,33 +7,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import events
-from incidents.errors import DomainError, InvalidTransition, NotPermitted
-from incidents.models import GroupMember, Incident, Measure, Report, ResponseGroup, State, Task
-from incidents.roles import (
-    ANY_ROLE,
-    COORDINATORS,
-    LEADERS,
-    MEASURE_RECORDERS,
-    Role,
-    user_has_role,
-    user_organization_id,
-    user_roles,
-)
+from incidents import events, policies
+from incidents.models import Measure, Report, Task
 from incidents.services.deadlines import REPORT_MEETS, deadlines_meet
-from incidents.services.locking import incident_lock, incident_touch
+from incidents.services.incidents import incident_report_up
+from incidents.services.locking import incident_lock, incident_touch, record_lock
 from incidents.services.timeline import timeline_record
+from opinion_ops.db import retry_on_conflict
+from opinion_ops.errors import DomainError
+from organizations.models import ResponseGroup
+from organizations.roles import user_organization_id
 
 CLOCK_SKEW = timedelta(minutes=5)
-WORK_STATES = (State.MONITORING, State.ASSESSING, State.WARNING, State.RESPONDING, State.TRACKING, State.REVIEWING)
-HANDLING_STATES = (State.WARNING, State.RESPONDING, State.TRACKING)
-
-
-def _require_open(incident: Incident, states: tuple[str, ...], what: str) -> None:
-    if incident.state not in states:
-        raise InvalidTransition(
-            _("当前状态为“%(state)s”，不能%(what)s。") % {"state": incident.get_state_display(), "what": what}
-        )
+TASK_HORIZON = timedelta(days=366)  # a task due more than a year ahead is a typo
 
 
 def _check_past(at: datetime | None, field: str, not_before: datetime | None = None) -> None:
@@ -45,6 +31,7 @@ def _check_past(at: datetime | None, field: str, not_before: datetime | None = N
         raise DomainError(_("时间不能早于舆情发现时间。"), field=field)
 
 
+@retry_on_conflict
 def report_record(
     *,
     incident_id: int,
@@ -58,7 +45,9 @@ def report_record(
     measures_taken: str = "",
     to_superior: bool = False,
 ) -> Report:
-    """Record an oral or written report (may be back-dated to when it was made); meets its clock."""
+    """Record an oral or written report (may be back-dated to when it was made, not before the
+    incident was found); it meets its clock, and one marked for the superior unit reports the
+    incident up to it."""
     if kind not in Report.Kind.values:
         raise DomainError(_("请选择报告方式。"), field="kind")
     if not (reported_to or "").strip():
@@ -71,10 +60,10 @@ def report_record(
                 raise DomainError(_("书面报告须写明起因、基本事实和已采取措施。"), field=field)
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, *ANY_ROLE):
-            raise NotPermitted(_("只有本单位应急工作组成员可以记录报告。"))
-        _require_open(incident, WORK_STATES, _("记录报告"))
+        policies.require("record_report", actor, incident)
         _check_past(occurred_at, "occurred_at", not_before=incident.discovered_at)
+        if to_superior and incident.organization.parent_id is None:
+            raise DomainError(_("本单位未设置上级主管部门，不能同时报上级。"), field="to_superior")
         report = Report.objects.create(
             incident=incident,
             kind=kind,
@@ -96,24 +85,28 @@ def report_record(
             details={"report_id": report.pk, "occurred_at": occurred_at.isoformat(), "to_superior": to_superior},
         )
         deadlines_meet(incident=incident, kind=REPORT_MEETS[kind], at=occurred_at, actor=actor, report=report)
+        if to_superior:
+            incident_report_up(incident, actor, report.get_kind_display())
         incident_touch(incident)
-        events.publish(events.REPORT_RECORDED, {"report_id": report.pk, "incident_id": incident.pk, "kind": kind})
+        events.publish(
+            events.REPORT_RECORDED,
+            {
+                "report_id": report.pk,
+                "incident_id": incident.pk,
+                "organization_id": incident.organization_id,
+                "kind": kind,
+                "to_superior": to_superior,
+            },
+        )
     return report
 
 
+@retry_on_conflict
 def report_sign_off(*, report_id: int, actor: Any) -> Report:
     """A leader signs off a written report."""
     with transaction.atomic():
-        try:
-            report = Report.objects.select_for_update(of=("self",)).select_related("incident").get(pk=report_id)
-        except Report.DoesNotExist as exc:
-            raise DomainError(_("报告不存在。"), code="not_found") from exc
-        if not user_has_role(actor, report.incident.organization_id, *LEADERS):
-            raise NotPermitted(_("只有领导小组成员可以审阅报告。"))
-        if report.kind != Report.Kind.WRITTEN:
-            raise DomainError(_("只有书面报告需要审阅。"), field="kind")
-        if report.signed_off_at:
-            raise InvalidTransition(_("该报告已审阅。"))
+        incident, report = record_lock(Report, report_id, _("报告不存在。"))
+        policies.require("sign_off_report", actor, incident, report)
         report.signed_off_by = actor
         report.signed_off_at = timezone.now()
         report.save(update_fields=["signed_off_by", "signed_off_at"])
@@ -127,6 +120,7 @@ def report_sign_off(*, report_id: int, actor: Any) -> Report:
     return report
 
 
+@retry_on_conflict
 def task_create(
     *,
     incident_id: int,
@@ -144,15 +138,15 @@ def task_create(
         raise DomainError(_("请选择承办工作组或承办人。"), field="assignee_group")
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, *COORDINATORS):
-            raise NotPermitted(_("只有领导小组或其办公室可以交办任务。"))
-        _require_open(incident, WORK_STATES, _("交办任务"))
+        policies.require("create_task", actor, incident)
         if assignee_group is not None and assignee_group.organization_id != incident.organization_id:
             raise DomainError(_("只能交办给本单位的工作组。"), field="assignee_group")
         if assignee is not None and user_organization_id(assignee) != incident.organization_id:
             raise DomainError(_("只能交办给本单位的人员。"), field="assignee")
         if due_at is not None and due_at <= timezone.now():
             raise DomainError(_("办理时限须晚于当前时间。"), field="due_at")
+        if due_at is not None and due_at > timezone.now() + TASK_HORIZON:
+            raise DomainError(_("办理时限不能超过一年。"), field="due_at")
         task = Task.objects.create(
             incident=incident,
             title=title.strip(),
@@ -171,36 +165,21 @@ def task_create(
             details={"task_id": task.pk, "due_at": due_at.isoformat() if due_at else None},
         )
         incident_touch(incident)
-        events.publish(events.TASK_ASSIGNED, {"task_id": task.pk, "incident_id": incident.pk})
+        events.publish(
+            events.TASK_ASSIGNED,
+            {"task_id": task.pk, "incident_id": incident.pk, "organization_id": incident.organization_id},
+        )
     return task
 
 
-def task_completable_by(task: Task, *, user_id: int | None, roles: frozenset[Role], group_ids: set[int]) -> bool:
-    """Who may report a task done: its assignee, a member of its group, or the leadership and office."""
-    return bool(
-        task.assignee_id == user_id or (roles and task.assignee_group_id in group_ids) or roles & set(COORDINATORS)
-    )
-
-
+@retry_on_conflict
 def task_complete(*, task_id: int, actor: Any, result: str) -> Task:
     """The assignee (or a leader) reports the task done, with its result."""
     if not (result or "").strip():
         raise DomainError(_("请填写办理结果。"), field="result")
     with transaction.atomic():
-        try:
-            task = (
-                Task.objects.select_for_update(of=("self",))
-                .select_related("incident", "assignee_group")
-                .get(pk=task_id)
-            )
-        except Task.DoesNotExist as exc:
-            raise DomainError(_("任务不存在。"), code="not_found") from exc
-        roles = user_roles(actor, task.incident.organization_id)
-        group_ids = set(GroupMember.objects.filter(user_id=actor.pk).values_list("group_id", flat=True))
-        if not task_completable_by(task, user_id=actor.pk, roles=roles, group_ids=group_ids):
-            raise NotPermitted(_("只有承办人、承办工作组成员或领导小组可以办结任务。"))
-        if task.status != Task.Status.OPEN:
-            raise InvalidTransition(_("该任务已办结或已取消。"))
+        incident, task = record_lock(Task, task_id, _("任务不存在。"), "assignee_group")
+        policies.require("complete_task", actor, incident, task)
         task.status = Task.Status.DONE
         task.result = result.strip()
         task.completed_at = timezone.now()
@@ -215,6 +194,7 @@ def task_complete(*, task_id: int, actor: Any, result: str) -> Task:
     return task
 
 
+@retry_on_conflict
 def measure_record(
     *,
     incident_id: int,
@@ -233,9 +213,7 @@ def measure_record(
         raise DomainError(_("请填写具体情况。"), field="description")
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, *MEASURE_RECORDERS):
-            raise NotPermitted(_("只有处置组、法律援助组、宣传组或领导小组可以记录处置措施。"))
-        _require_open(incident, HANDLING_STATES, _("记录处置措施"))
+        policies.require("record_measure", actor, incident)
         _check_past(taken_at, "taken_at", not_before=incident.discovered_at)
         measure = Measure.objects.create(
             incident=incident,

@@ -12,25 +12,33 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from incidents import events
-from incidents.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
-from incidents.models import State, Statement, StatementVersion
-from incidents.roles import DRAFTERS, LEADERS, PUBLISHERS, user_has_role
+from incidents import events, policies
+from incidents.models import Statement, StatementVersion
 from incidents.services.deadlines import STATEMENT_MEETS, deadlines_meet
-from incidents.services.locking import incident_lock
+from incidents.services.locking import incident_lock, record_lock
 from incidents.services.timeline import timeline_record
+from opinion_ops.db import retry_on_conflict
+from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
 
-STATEMENT_STATES = (State.WARNING, State.RESPONDING, State.TRACKING, State.ASSESSING)
 
-
-def _lock_statement(statement_id: int, expected_version: int | None) -> Statement:
-    try:
-        statement = Statement.objects.select_for_update(of=("self",)).select_related("incident").get(pk=statement_id)
-    except Statement.DoesNotExist as exc:
-        raise DomainError(_("回应稿不存在。"), code="not_found") from exc
+def _lock_statement(statement_id: int, expected_version: int | None, action: str, actor: Any) -> Statement:
+    """Lock the statement's incident, then the statement (the one lock order), and ask the rule."""
+    incident, statement = record_lock(Statement, statement_id, _("回应稿不存在。"))
     if expected_version is not None and statement.version != expected_version:
         raise StaleObject(_("该回应稿已被他人更新，请刷新页面后再操作。"))
+    policies.require(action, actor, incident, statement)
     return statement
+
+
+def _payload(statement: Statement, **extra: Any) -> dict[str, Any]:
+    return {
+        "statement_id": statement.pk,
+        "incident_id": statement.incident_id,
+        "organization_id": statement.incident.organization_id,
+        "title": statement.title,
+        "version": statement.version,
+        **extra,
+    }
 
 
 def _current(statement: Statement) -> StatementVersion:
@@ -51,6 +59,7 @@ def _run(statement: Statement, method_name: str, what: str, **kwargs: Any) -> No
         raise StaleObject(_("该回应稿已被他人更新，请刷新页面后再操作。")) from exc
 
 
+@retry_on_conflict
 def statement_create(
     *, incident_id: int, actor: Any, title: str, text: str, kind: str = Statement.Kind.RESPONSE
 ) -> Statement:
@@ -63,12 +72,7 @@ def statement_create(
         raise DomainError(_("请填写正文。"), field="text")
     with transaction.atomic():
         incident = incident_lock(incident_id)
-        if not user_has_role(actor, incident.organization_id, *DRAFTERS):
-            raise NotPermitted(_("只有宣传组、处置组或领导小组可以起草回应稿。"))
-        if incident.state not in STATEMENT_STATES:
-            raise InvalidTransition(
-                _("当前状态为“%(state)s”，不能起草回应稿。") % {"state": incident.get_state_display()}
-            )
+        policies.require("draft_statement", actor, incident)
         statement = Statement.objects.create(incident=incident, kind=kind, title=title.strip(), created_by=actor)
         StatementVersion.objects.create(statement=statement, number=1, text=text.strip(), author=actor)
         timeline_record(
@@ -81,14 +85,13 @@ def statement_create(
     return statement
 
 
+@retry_on_conflict
 def statement_revise(*, statement_id: int, actor: Any, text: str, expected_version: int | None = None) -> Statement:
     """Save a new text as a new version; an approved or rejected statement goes back to draft."""
     if not (text or "").strip():
         raise DomainError(_("请填写正文。"), field="text")
     with transaction.atomic():
-        statement = _lock_statement(statement_id, expected_version)
-        if not user_has_role(actor, statement.incident.organization_id, *DRAFTERS):
-            raise NotPermitted(_("只有宣传组、处置组或领导小组可以修改回应稿。"))
+        statement = _lock_statement(statement_id, expected_version, "revise_statement", actor)
         current = _current(statement)
         if current.text == text.strip():
             raise DomainError(_("正文没有变化。"), field="text")
@@ -105,11 +108,10 @@ def statement_revise(*, statement_id: int, actor: Any, text: str, expected_versi
     return statement
 
 
+@retry_on_conflict
 def statement_submit(*, statement_id: int, actor: Any, expected_version: int | None = None) -> Statement:
     with transaction.atomic():
-        statement = _lock_statement(statement_id, expected_version)
-        if not user_has_role(actor, statement.incident.organization_id, *DRAFTERS):
-            raise NotPermitted(_("只有宣传组、处置组或领导小组可以提交审定。"))
+        statement = _lock_statement(statement_id, expected_version, "submit_statement", actor)
         _run(statement, "submit", _("提交审定"))
         timeline_record(
             incident=statement.incident,
@@ -118,10 +120,11 @@ def statement_submit(*, statement_id: int, actor: Any, expected_version: int | N
             summary=_("提交审定“%(title)s”") % {"title": statement.title},
             details={"statement_id": statement.pk, "version": _current(statement).number},
         )
-        events.publish(events.STATEMENT_SUBMITTED, {"statement_id": statement.pk, "incident_id": statement.incident_id})
+        events.publish(events.STATEMENT_SUBMITTED, _payload(statement))
     return statement
 
 
+@retry_on_conflict
 def statement_decide(
     *, statement_id: int, actor: Any, approve: bool, comment: str = "", expected_version: int | None = None
 ) -> Statement:
@@ -130,9 +133,7 @@ def statement_decide(
     if not approve and not comment:
         raise DomainError(_("退回时请填写修改意见。"), field="comment")
     with transaction.atomic():
-        statement = _lock_statement(statement_id, expected_version)
-        if not user_has_role(actor, statement.incident.organization_id, *LEADERS):
-            raise NotPermitted(_("只有领导小组成员可以审定回应稿。"))
+        statement = _lock_statement(statement_id, expected_version, "decide_statement", actor)
         _run(statement, "approve" if approve else "reject", _("审定"))
         version = _current(statement)
         version.decision = StatementVersion.Decision.APPROVED if approve else StatementVersion.Decision.REJECTED
@@ -150,11 +151,12 @@ def statement_decide(
         )
         events.publish(
             events.STATEMENT_APPROVED if approve else events.STATEMENT_REJECTED,
-            {"statement_id": statement.pk, "incident_id": statement.incident_id},
+            _payload(statement, comment=comment),
         )
     return statement
 
 
+@retry_on_conflict
 def statement_publish(
     *,
     statement_id: int,
@@ -164,17 +166,26 @@ def statement_publish(
     published_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Statement:
-    """Mark the approved version as published (channel, time, link); meets the response clock."""
+    """Mark the approved version as published (channel, time, link); meets the response clock.
+
+    The publication time may be given (published before it was recorded) but never before the
+    approval: only an approved text can have gone out."""
     if not (channel or "").strip():
         raise DomainError(_("请填写发布渠道。"), field="channel")
     at = published_at or timezone.now()
     with transaction.atomic():
-        statement = _lock_statement(statement_id, expected_version)
+        statement = _lock_statement(statement_id, expected_version, "publish_statement", actor)
         incident = statement.incident
-        if not user_has_role(actor, incident.organization_id, *PUBLISHERS):
-            raise NotPermitted(_("只有宣传组或领导小组可以发布回应。"))
         if at > timezone.now() or at < incident.discovered_at:
             raise DomainError(_("发布时间须在舆情发现之后、当前时间之前。"), field="published_at")
+        approved_at = _current(statement).decided_at
+        # Forms give the minute; the approval time counts from the start of its minute.
+        if approved_at is not None and at < approved_at.replace(second=0, microsecond=0):
+            raise DomainError(
+                _("发布时间不能早于审定时间（%(at)s）：只有审定同意的稿件才能发布。")
+                % {"at": timezone.localtime(approved_at).strftime("%m-%d %H:%M")},
+                field="published_at",
+            )
         _run(statement, "publish", _("发布"), channel=channel.strip(), url=url, at=at, by=actor)
         timeline_record(
             incident=incident,
@@ -186,5 +197,5 @@ def statement_publish(
             details={"statement_id": statement.pk, "version": _current(statement).number, "url": url},
         )
         deadlines_meet(incident=incident, kind=STATEMENT_MEETS[statement.kind], at=at, actor=actor, statement=statement)
-        events.publish(events.STATEMENT_PUBLISHED, {"statement_id": statement.pk, "incident_id": incident.pk})
+        events.publish(events.STATEMENT_PUBLISHED, _payload(statement, published_at=at.isoformat()))
     return statement

@@ -1,8 +1,9 @@
 """The admin: plans frozen once active, unit admins confined to their unit, incidents read-only."""
 
-from incidents.models import EmergencyPlan, Membership
+from incidents.models import EmergencyPlan
 from incidents.services.plans import plan_create_revision
 from opinion_ops.testing import BaseTestCase
+from organizations.models import Membership
 
 
 class AdminTests(BaseTestCase):
@@ -44,7 +45,7 @@ class AdminTests(BaseTestCase):
             {"action": "start_response", "_selected_action": [incident.pk]},
             follow=True,
         )
-        self.assertContains(response, "不能执行此操作")
+        self.assertContains(response, "不能转入处置")
         incident.refresh_from_db()
         self.assertEqual(incident.state, "monitoring")
 
@@ -53,12 +54,12 @@ class OrganizationAdminTests(BaseTestCase):
     def test_a_superuser_sets_up_a_new_unit_with_the_default_plan_and_groups(self) -> None:
         from django.contrib.auth import get_user_model
 
-        from incidents.models import Organization
+        from organizations.models import Organization
 
         root = get_user_model().objects.create_superuser("root", password="x")
         self.client.force_login(root)
         response = self.client.post(
-            "/admin/incidents/organization/add/",
+            "/admin/organizations/organization/add/",
             {
                 "name": "新设单位",
                 "code": "new-unit",
@@ -70,7 +71,7 @@ class OrganizationAdminTests(BaseTestCase):
         self.assertEqual(response.status_code, 302)
         unit = Organization.objects.get(code="new-unit")
         self.client.post(
-            "/admin/incidents/organization/", {"action": "set_up_default_plan", "_selected_action": [unit.pk]}
+            "/admin/organizations/organization/", {"action": "set_up_default_plan", "_selected_action": [unit.pk]}
         )
         self.assertEqual(unit.plans.get().status, "active")
         self.assertEqual(unit.response_groups.count(), 8)
@@ -81,7 +82,7 @@ class OrganizationAdminTests(BaseTestCase):
         root = get_user_model().objects.create_superuser("root", password="x")
         self.client.force_login(root)
         response = self.client.post(
-            f"/admin/incidents/organization/{self.superior.pk}/change/",
+            f"/admin/organizations/organization/{self.superior.pk}/change/",
             {
                 "name": self.superior.name,
                 "code": self.superior.code,

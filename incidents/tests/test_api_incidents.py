@@ -197,7 +197,15 @@ class IncidentTransitionTests(ApiTestCase):
         self.assertEqual(self.post(self.hank, incident, "start-tracking").json()["state"], "tracking")
         self.assertEqual(self.post(self.bob, incident, "rebound", {"reason": "再次发酵"}).json()["state"], "responding")
         self.post(self.hank, incident, "start-tracking")
-        self.assertEqual(self.post(self.alice, incident, "start-review").json()["state"], "reviewing")
+        refused = self.assertError(self.post(self.alice, incident, "start-review"), 409, "invalid_transition", "clocks")
+        self.assertIn("口头报告", refused["message"])  # the clocks still counting are named
+        clocks = [
+            {"deadline": pk, "resolution": "waive", "reason": "已当面报告"}
+            for pk in incident.deadlines.filter(status__in=["pending", "missed"]).values_list("pk", flat=True)
+        ]
+        self.assertEqual(
+            self.post(self.alice, incident, "start-review", {"clocks": clocks}).json()["state"], "reviewing"
+        )
         self.assertError(self.post(self.alice, incident, "archive"), 409, "invalid_transition")  # no review yet
         response = self.client_for(self.alice).post(
             "/api/v1/reviews/", {"incident": incident.pk, "summary": "经过", "evaluation": "及时"}

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from incidents.models import Deadline, EmergencyPlan, Incident, Membership, State, Statement
+from incidents.models import Deadline, EmergencyPlan, Incident, State, Statement
 from incidents.services import incidents as svc
 from integrations.testing import ApiTestCase
 from monitoring.models import Mention
+from organizations.models import Membership
 
 
 def ago(minutes: int = 1) -> str:

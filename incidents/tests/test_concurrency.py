@@ -7,9 +7,9 @@ from typing import Any
 from django.db import connection
 from django.test import TransactionTestCase
 
-from incidents.errors import DomainError
 from incidents.models import Incident, TimelineEntry
 from incidents.services import incidents as svc
+from opinion_ops.errors import DomainError
 from opinion_ops.testing import make_unit, make_user
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import time_machine
 from django.core.exceptions import ValidationError
 
-from incidents.errors import DomainError, InvalidTransition, NotPermitted
 from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Report, TimelineEntry
 from incidents.services import incidents as svc
 from incidents.services.deadlines import deadline_waive
 from incidents.services.records import report_record
+from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted
 from opinion_ops.testing import BaseTestCase, aware
 
 MONDAY_9 = aware(2025, 3, 3, 9, 0)
@@ -175,7 +175,7 @@ class WaiveTests(PlanningTestCase):
             deadline_waive(deadline_id=oral.pk, actor=self.charlie, reason="已当面报告")
         self.assertEqual(Deadline.objects.get(pk=oral.pk).status, Deadline.Status.PENDING)
         waived = deadline_waive(deadline_id=oral.pk, actor=self.alice, reason="已当面报告")
-        self.assertEqual((waived.status, waived.waived_by), (Deadline.Status.WAIVED, self.alice))
+        self.assertEqual((waived.status, waived.decided_by), (Deadline.Status.WAIVED, self.alice))
         self.assertIsNone(Deadline.objects.get(pk=oral.pk).next_action_at)
         self.assertTrue(TimelineEntry.objects.filter(incident=incident, summary__contains="已当面报告").exists())
         with self.assertRaises(DomainError):

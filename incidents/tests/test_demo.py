@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import TestCase
 
-from incidents.models import EmergencyPlan, Organization
-from incidents.roles import Role, user_roles
+from incidents.models import EmergencyPlan
+from organizations.models import Organization
+from organizations.roles import Role, user_roles
 
 
 class LoadDemoTests(TestCase):

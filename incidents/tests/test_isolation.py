@@ -1,10 +1,10 @@
 """Unit isolation: users see and change only their own unit's data; a superior unit sees
 what its subordinates escalated, and changes nothing."""
 
-from incidents.errors import NotPermitted
 from incidents.selectors import incidents_visible_to
 from incidents.services import incidents as svc
 from incidents.services.records import report_record
+from opinion_ops.errors import NotPermitted
 from opinion_ops.testing import BaseTestCase
 
 
@@ -56,7 +56,7 @@ class IsolationTests(BaseTestCase):
         with self.assertRaises(NotPermitted):
             svc.incident_escalate(incident_id=incident.pk, actor=self.bob, note="x")
         top = self.log_incident(user=self.sam, title="市级舆情")
-        from incidents.errors import DomainError
+        from opinion_ops.errors import DomainError
 
         with self.assertRaises(DomainError):
             svc.incident_escalate(incident_id=top.pk, actor=self.sam, note="x")

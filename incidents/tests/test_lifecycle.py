@@ -2,9 +2,9 @@
 
 from django.db import connection
 
-from incidents.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
 from incidents.models import Incident, State, TimelineEntry
 from incidents.services import incidents as svc
+from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
 from opinion_ops.testing import BaseTestCase
 
 
@@ -37,7 +37,7 @@ class LifecycleTestCase(BaseTestCase):
         svc.incident_start_tracking(incident_id=incident.pk, actor=self.hank)
         if state == State.TRACKING:
             return Incident.objects.get(pk=incident.pk)
-        svc.incident_start_review(incident_id=incident.pk, actor=self.alice)
+        svc.incident_start_review(incident_id=incident.pk, actor=self.alice, clocks=self.waive_all(incident))
         return Incident.objects.get(pk=incident.pk)
 
 

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from incidents.errors import DomainError
 from incidents.models import DeadlineRule, EmergencyPlan, Incident
 from incidents.services.plans import plan_activate, plan_create_revision
+from opinion_ops.errors import DomainError
 from opinion_ops.testing import BaseTestCase
 
 

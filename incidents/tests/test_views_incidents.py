@@ -178,7 +178,7 @@ class DetailTests(ViewTestCase):
         self.login(self.hank)
         response = self.act(incident, "issue_warning", level=self.level2.pk)
         self.assertEqual(response.status_code, 403)
-        self.assertContains(response, "您没有执行此操作的权限", status_code=403)
+        self.assertContains(response, "只有研判组、领导小组或其办公室可以发布预警", status_code=403)
         self.assertEqual(Incident.objects.get(pk=incident.pk).state, State.ASSESSING)
 
     def test_an_analyst_posting_a_leaders_level_is_refused(self) -> None:
@@ -251,15 +251,17 @@ class DetailTests(ViewTestCase):
         incident = self.assessed()
         deadline = incident.deadlines.get(kind="written_report")
         self.login(self.alice)
-        url = reverse("incident_act", args=[incident.pk, "deadline_waive"])
-        response = self.client.post(url, {"object_id": deadline.pk, "reason": ""})
+        url = reverse("incident_act", args=[incident.pk, "deadline_decide"])
+        response = self.client.post(url, {"object_id": deadline.pk, "decision": "waive", "reason": ""})
         self.assertContains(response, "该字段是必填项。", status_code=400)
-        self.client.post(url, {"object_id": deadline.pk, "reason": "已当面汇报"})
+        self.client.post(url, {"object_id": deadline.pk, "decision": "waive", "reason": "已当面汇报"})
         deadline.refresh_from_db()
         self.assertEqual(deadline.status, "waived")
         self.login(self.hank)
         other = incident.deadlines.get(kind="oral_report")
-        self.assertEqual(self.client.post(url, {"object_id": other.pk, "reason": "x"}).status_code, 403)
+        self.assertEqual(
+            self.client.post(url, {"object_id": other.pk, "decision": "waive", "reason": "x"}).status_code, 403
+        )
 
     def test_a_post_is_added_by_hand_and_linked(self) -> None:
         incident = self.log_incident()

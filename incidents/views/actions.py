@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from incidents.errors import NotPermitted, StaleObject
+from incidents import policies
+from incidents.policies import Refusal
 from incidents.views.common import call_service, refused, visible_incident
 from incidents.views.detail import render_detail
-from incidents.views.registry import ACTIONS, ROW_ACTIONS, ActionContext
+from incidents.views.registry import ACTIONS, ROW_ACTIONS, Action, ActionContext, RowAction
+from opinion_ops.errors import NotPermitted, StaleObject
 
 STALE = gettext_lazy("该舆情已被他人更新，请刷新页面后再操作。")
 
@@ -30,16 +32,21 @@ def posted_version(request: HttpRequest) -> int | None:
 @require_POST
 def incident_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     incident = visible_incident(request, pk)
-    spec = ACTIONS.get(action) or ROW_ACTIONS.get(action)
+    spec: Action | RowAction | None = ACTIONS.get(action) or ROW_ACTIONS.get(action)
     if spec is None:
         raise Http404(_("没有这个操作。"))
     version = posted_version(request)
     if version is not None and version != incident.version:
         return render_detail(request, incident, status=409, stale=str(STALE))
     ctx = ActionContext.build(request, incident)
-    if not spec.allowed(ctx):
-        return refused(request, NotPermitted(_("您没有执行此操作的权限，或当前状态下不能执行此操作。")))
-    form: forms.Form = spec.form(ctx, request.POST, False) if spec.form else forms.Form(request.POST)
+    form: forms.Form
+    if isinstance(spec, Action):
+        refusal = policies.decide(spec.rule, request.user, incident)
+        if isinstance(refusal, Refusal) and refusal.error is NotPermitted:
+            return refused(request, NotPermitted(refusal.message))
+        form = spec.form(ctx, request.POST, False) if spec.form else forms.Form(request.POST)
+    else:
+        form = spec.form(request.POST)  # the row's rule is asked by the service, about that row
     if form.is_valid():
         try:
             call_service(form, lambda: spec.run(ctx, form.cleaned_data))
@@ -68,6 +75,7 @@ def _anchor(action: str) -> str:
         "report_sign_off": "#reports",
         "statement": "#statements",
         "assessment": "#assessments",
-        "deadline_waive": "#deadlines",
+        "deadline_decide": "#deadlines",
+        "deadline_acknowledge": "#deadlines",
     }
     return sections.get(action, "")

@@ -9,9 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from incidents.errors import DomainError, NotPermitted, StaleObject
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
+from opinion_ops.errors import DomainError, NotPermitted, StaleObject
 
 T = TypeVar("T")
 

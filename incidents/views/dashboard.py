@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.forms import StatementDecideForm
-from incidents.roles import Role, user_organization_id, user_roles
+from organizations.roles import Role, user_organization_id, user_roles
 
 
 def _live_context(request: HttpRequest) -> dict[str, Any]:

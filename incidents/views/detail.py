@@ -1,5 +1,5 @@
-"""The incident page: level, state, live deadlines, records, timeline, linked posts, and only the
-actions the user may take now."""
+"""The incident page: level, state, live deadlines, records, timeline, the panels other apps add
+(linked posts), and only the actions the user may take now — as decided by incidents.policies."""
 
 from typing import Any
 
@@ -9,21 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from incidents import forms as f
+from incidents import policies
 from incidents.models import Deadline, Incident, Statement, StatementVersion, TimelineEntry
-from incidents.roles import Role
-from incidents.services.records import task_completable_by
-from incidents.services.statements import DRAFTERS, PUBLISHERS
+from incidents.panels import panels_registered
 from incidents.views.common import visible_incident
 from incidents.views.registry import ACTIONS, ActionContext
-from monitoring.forms import MentionForm
+from organizations.roles import Role
 
 TIMELINE_LIMIT = 200
 
 
 def _load(incident: Incident) -> dict[str, Any]:
     """Every list on the page in a fixed number of queries, whatever the number of rows."""
-    from monitoring.models import Mention
-
     statements = list(
         Statement.objects.filter(incident=incident)
         .select_related("created_by", "published_by")
@@ -37,8 +34,8 @@ def _load(incident: Incident) -> dict[str, Any]:
     )
     return {
         "deadlines": list(
-            incident.deadlines.exclude(status=Deadline.Status.CANCELLED)  # type: ignore[attr-defined]
-            .select_related("owner_group", "waived_by")
+            incident.deadlines.exclude(status=Deadline.Status.CANCELLED, decided_by__isnull=True)  # type: ignore[attr-defined]
+            .select_related("owner_group", "owner", "decided_by", "acknowledged_by")
             .order_by("due_at", "id")
         ),
         "assessments": list(
@@ -48,7 +45,6 @@ def _load(incident: Incident) -> dict[str, Any]:
         "measures": list(incident.measures.select_related("recorded_by")),  # type: ignore[attr-defined]
         "reports": list(incident.reports.select_related("reported_by", "signed_off_by")),  # type: ignore[attr-defined]
         "statements": statements,
-        "mentions": list(Mention.objects.filter(incident=incident).select_related("captured_by")[:100]),
         "timeline": list(
             TimelineEntry.objects.filter(incident=incident)
             .select_related("actor")
@@ -58,28 +54,53 @@ def _load(incident: Incident) -> dict[str, Any]:
     }
 
 
+STATEMENT_OPS = {
+    "revise": ("revise_statement", f.StatementReviseForm),
+    "submit": ("submit_statement", f.VersionedForm),
+    "decide": ("decide_statement", f.StatementDecideForm),
+    "publish": ("publish_statement", f.StatementPublishForm),
+}
+
+
 def _statement_ops(ctx: ActionContext, statement: Statement, overrides: dict[str, Any]) -> dict[str, Any]:
     """Which statement buttons this user sees, with their forms (bound ones when re-rendering an error)."""
-    status = statement.status
+    statement.incident = ctx.incident
     versions = list(statement.versions.all())  # type: ignore[attr-defined]
     current = versions[-1] if versions else None
-    initial = {"expected_version": statement.version}
     ops: dict[str, Any] = {"current": current, "versions": versions}
     key = f"statement-{statement.pk}-"
-    if ctx.has(*DRAFTERS) and status in (Statement.Status.DRAFT, Statement.Status.REJECTED, Statement.Status.APPROVED):
-        ops["revise"] = overrides.get(key + "revise") or f.StatementReviseForm(
-            initial={**initial, "text": current.text if current else ""}
-        )
-    if ctx.has(*DRAFTERS) and status in (Statement.Status.DRAFT, Statement.Status.REJECTED):
-        ops["submit"] = f.VersionedForm(initial=initial)
-    if ctx.has(Role.LEADER) and status == Statement.Status.SUBMITTED:
-        ops["decide"] = overrides.get(key + "decide") or f.StatementDecideForm(initial=initial)
-    if ctx.has(*PUBLISHERS) and status == Statement.Status.APPROVED:
-        ops["publish"] = overrides.get(key + "publish") or f.StatementPublishForm(initial=initial)
-    for op in ("revise", "submit", "decide", "publish"):
-        if op in ops:
-            ops[op].auto_id = f"id_st{statement.pk}_{op}_%s"
+    for op, (rule, form_class) in STATEMENT_OPS.items():
+        if not ctx.may(rule, statement):
+            continue
+        initial: dict[str, Any] = {"expected_version": statement.version}
+        if op == "revise":
+            initial["text"] = current.text if current else ""
+        form = overrides.get(key + op) or form_class(initial=initial)
+        form.auto_id = f"id_st{statement.pk}_{op}_%s"
+        ops[op] = form
     return ops
+
+
+def _deadline_rows(ctx: ActionContext, deadlines: list[Deadline], overrides: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each clock with the decisions this user may take on it now (the rules, asked about that clock)."""
+    rows = []
+    for deadline in deadlines:
+        deadline.incident = ctx.incident
+        decisions = [
+            (code, label)
+            for code, (rule, label) in f.DEADLINE_DECISIONS.items()
+            if ctx.roles and ctx.may(str(rule), deadline)
+        ]
+        rows.append(
+            {
+                "deadline": deadline,
+                "decisions": decisions,
+                "may_acknowledge": deadline.status == Deadline.Status.MISSED
+                and ctx.may("acknowledge_deadline", deadline),
+                "bound": overrides.get(f"deadline_decide-{deadline.pk}"),
+            }
+        )
+    return rows
 
 
 def detail_context(
@@ -101,27 +122,32 @@ def detail_context(
                     # Several forms share field names on this page; ids must stay unique for labels.
                     form.auto_id = f"id_{action.name}_%s"
                 actions.append({"action": action, "form": form, "open": action.name == open_action})
-    user = request.user
-    tasks = [
-        {
-            "task": task,
-            "can_complete": task.status == task.Status.OPEN
-            and task_completable_by(task, user_id=user.pk, roles=ctx.roles, group_ids=ctx.my_group_ids),
-        }
-        for task in rows["tasks"]
-    ]
+    tasks = []
+    for task in rows["tasks"]:
+        task.incident = incident
+        tasks.append({"task": task, "can_complete": bool(ctx.roles) and ctx.may("complete_task", task)})
+    reports = []
+    for report in rows["reports"]:
+        report.incident = incident
+        reports.append({"report": report, "can_sign_off": ctx.may("sign_off_report", report)})
     statements = [
         {"statement": statement, **_statement_ops(ctx, statement, overrides)} for statement in rows["statements"]
+    ]
+    may_add = policies.allows("add_mention", request.user, incident)
+    panels = [
+        {"name": panel.name, "template": panel.template, **panel.context(request, incident, may_add, overrides)}
+        for panel in panels_registered()
     ]
     return {
         "incident": incident,
         **rows,
+        "deadline_rows": _deadline_rows(ctx, rows["deadlines"], overrides.get("row", {})),
         "tasks": tasks,
+        "reports": reports,
         "statements": statements,
         "actions": actions,
+        "panels": panels,
         "is_leader": ctx.has(Role.LEADER),
-        "can_add_mention": bool(ctx.roles) and incident.is_open,
-        "mention_form": overrides.get("mention") or (MentionForm() if ctx.roles and incident.is_open else None),
         "row_forms": overrides.get("row", {}),
         "open_action": open_action,
         "timeline_limit": TIMELINE_LIMIT,

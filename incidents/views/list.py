@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.errors import NotPermitted
 from incidents.filtersets import IncidentFilterSet, incidents_by_urgency
 from incidents.forms import IncidentCreateForm, unit_groups
 from incidents.models import Deadline, HandlingCategory, Incident, State, WarningLevel
-from incidents.roles import user_organization_id, user_roles
 from incidents.selectors import incidents_visible_to
 from incidents.services.incidents import incident_create
 from incidents.views.common import call_service, refused
+from opinion_ops.errors import NotPermitted
+from organizations.roles import user_organization_id, user_roles
 
 PAGE_SIZE = 25
 # Counting every match of a broad filter over tens of thousands of rows costs more than the page

@@ -1,5 +1,5 @@
-"""The actions a user can take on an incident page: which form, who sees the button now, which
-service runs. `allowed` only decides what to show; the service remains the authority."""
+"""The actions a user can take on an incident page: which form, which rule decides whether the
+button is drawn (incidents.policies, the same rule the service enforces), which service runs."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,15 +11,17 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django_fsm import has_transition_perm
 
 from incidents import forms as f
-from incidents.models import GroupMember, HandlingCategory, Incident, State, WarningLevel
-from incidents.roles import ANY_ROLE, ASSESSORS, COORDINATORS, DRAFTERS, LEADERS, MEASURE_RECORDERS, Role, user_roles
+from incidents import policies
+from incidents.models import Deadline, HandlingCategory, Incident, WarningLevel
 from incidents.services import incidents as svc
 from incidents.services import records, statements
-from incidents.services.incidents import ASSESSMENT_STATES
-from incidents.services.records import HANDLING_STATES, WORK_STATES
+from incidents.services.deadline_clock import deadline_acknowledge
+from incidents.services.deadlines import deadline_decide
+from opinion_ops.errors import DomainError
+from organizations.models import GroupMember
+from organizations.roles import Role, user_roles
 
 
 @dataclass
@@ -41,8 +43,8 @@ class ActionContext:
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
-    def can(self, method_name: str) -> bool:
-        return bool(self.roles) and has_transition_perm(getattr(self.incident, method_name), self.user)
+    def may(self, rule: str, record: Any = None) -> bool:
+        return policies.allows(rule, self.user, self.incident, record)
 
     @cached_property
     def levels(self) -> QuerySet[WarningLevel]:
@@ -61,6 +63,10 @@ class ActionContext:
     def my_group_ids(self) -> set[int]:
         return set(GroupMember.objects.filter(user_id=self.user.pk).values_list("group_id", flat=True))
 
+    @cached_property
+    def open_clocks(self) -> list[Deadline]:
+        return list(self.incident.deadlines.filter(status__in=Deadline.OPEN).order_by("due_at", "id"))  # type: ignore[attr-defined]
+
 
 FormFactory = Callable[[ActionContext, Any, bool], forms.Form]
 Runner = Callable[[ActionContext, dict[str, Any]], Any]
@@ -71,11 +77,15 @@ class Action:
     name: str
     label: Promise
     done: Promise
-    allowed: Callable[[ActionContext], bool]
+    rule: str
     run: Runner
     form: FormFactory | None = None
     style: str = ""  # "primary" for the next step of the lifecycle, "danger" for a step that ends it
     confirm: Promise | None = None
+
+    def allowed(self, ctx: ActionContext) -> bool:
+        """Draw the button? The rule of the action, as the service will apply it."""
+        return ctx.may(self.rule)
 
 
 def plain(form_class: type[forms.Form]) -> FormFactory:
@@ -142,9 +152,24 @@ def _task_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
     return f.TaskForm(data, incident=ctx.incident, groups=f.unit_groups(org), people=f.unit_people(org))
 
 
-def _can_change_level(ctx: ActionContext) -> bool:
-    current = ctx.incident.level
-    return ctx.can("change_level") and (current is None or not current.requires_leader or ctx.has(Role.LEADER))
+def _start_review_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
+    clocks = ctx.open_clocks if ctx.has(Role.LEADER) else []
+    return f.StartReviewForm(data, initial={"expected_version": ctx.incident.version}, open_clocks=clocks)
+
+
+def _run_start_review(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    form_clocks = {
+        int(name.split("_", 1)[1]): {"resolution": value, "reason": data.get(f"reason_{name.split('_', 1)[1]}", "")}
+        for name, value in data.items()
+        if name.startswith("clock_")
+    }
+    return svc.incident_start_review(
+        incident_id=ctx.incident.pk, actor=ctx.user, expected_version=_v(data), clocks=form_clocks
+    )
+
+
+def _not_found() -> Exception:
+    return DomainError(_("记录不存在。"), code="not_found")
 
 
 def _run_task_complete(ctx: ActionContext, data: dict[str, Any]) -> Any:
@@ -161,25 +186,27 @@ def _run_sign_off(ctx: ActionContext, data: dict[str, Any]) -> Any:
     return records.report_sign_off(report_id=report.pk, actor=ctx.user)
 
 
-def _run_waive(ctx: ActionContext, data: dict[str, Any]) -> Any:
-    from incidents.services.deadlines import deadline_waive
-
+def _deadline_of(ctx: ActionContext, data: dict[str, Any]) -> Deadline:
     deadline = ctx.incident.deadlines.filter(pk=data["object_id"]).first()  # type: ignore[attr-defined]
     if deadline is None:
         raise _not_found()
-    return deadline_waive(deadline_id=deadline.pk, actor=ctx.user, reason=data["reason"])
+    return deadline  # type: ignore[no-any-return]
+
+
+def _run_deadline_decide(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    deadline = _deadline_of(ctx, data)
+    rule = f.DEADLINE_DECISIONS[data["decision"]][0]
+    return deadline_decide(deadline_id=deadline.pk, actor=ctx.user, action=str(rule), reason=data["reason"])
+
+
+def _run_acknowledge(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    return deadline_acknowledge(deadline_id=_deadline_of(ctx, data).pk, actor=ctx.user)
 
 
 def _run_statement_create(ctx: ActionContext, data: dict[str, Any]) -> Any:
     return statements.statement_create(
         incident_id=ctx.incident.pk, actor=ctx.user, title=data["title"], text=data["text"], kind=data["kind"]
     )
-
-
-def _not_found() -> Exception:
-    from incidents.errors import DomainError
-
-    return DomainError(_("记录不存在。"), code="not_found")
 
 
 ACTIONS: dict[str, Action] = {
@@ -189,7 +216,7 @@ ACTIONS: dict[str, Action] = {
             "start_assessment",
             _("转入研判"),
             _("已转入研判。"),
-            lambda c: c.can("start_assessment"),
+            "start_assessment",
             _transition_runner(svc.incident_start_assessment),
             plain(f.VersionedForm),
             style="primary",
@@ -198,7 +225,7 @@ ACTIONS: dict[str, Action] = {
             "assessment",
             _("录入研判意见"),
             _("研判意见已保存。"),
-            lambda c: c.has(*ASSESSORS) and c.incident.state in ASSESSMENT_STATES,
+            "record_assessment",
             _records_runner(
                 svc.assessment_record,
                 "nature",
@@ -216,7 +243,7 @@ ACTIONS: dict[str, Action] = {
             "issue_warning",
             _("发布预警"),
             _("预警已发布，预案已启动。"),
-            lambda c: c.can("issue_warning"),
+            "issue_warning",
             _transition_runner(svc.incident_issue_warning, "level"),
             _level_form,
             style="primary",
@@ -225,7 +252,7 @@ ACTIONS: dict[str, Action] = {
             "dismiss",
             _("排除（非舆情）"),
             _("已排除。"),
-            lambda c: c.can("dismiss"),
+            "dismiss",
             _transition_runner(svc.incident_dismiss, "reason"),
             plain(f.ReasonForm),
             style="danger",
@@ -234,7 +261,7 @@ ACTIONS: dict[str, Action] = {
             "start_response",
             _("转入处置"),
             _("已转入处置。"),
-            lambda c: c.can("start_response"),
+            "start_response",
             _transition_runner(svc.incident_start_response),
             plain(f.VersionedForm),
             style="primary",
@@ -243,7 +270,7 @@ ACTIONS: dict[str, Action] = {
             "start_tracking",
             _("处置完成，转入跟踪"),
             _("已转入动态跟踪。"),
-            lambda c: c.can("start_tracking"),
+            "start_tracking",
             _transition_runner(svc.incident_start_tracking),
             plain(f.VersionedForm),
             style="primary",
@@ -252,7 +279,7 @@ ACTIONS: dict[str, Action] = {
             "rebound",
             _("舆情反弹，重新处置"),
             _("已重新转入处置。"),
-            lambda c: c.can("rebound"),
+            "rebound",
             _transition_runner(svc.incident_rebound, "reason"),
             plain(f.ReasonForm),
         ),
@@ -260,16 +287,16 @@ ACTIONS: dict[str, Action] = {
             "start_review",
             _("转入总结评估"),
             _("已转入总结评估。"),
-            lambda c: c.can("start_review"),
-            _transition_runner(svc.incident_start_review),
-            plain(f.VersionedForm),
+            "start_review",
+            _run_start_review,
+            _start_review_form,
             style="primary",
         ),
         Action(
             "review",
             _("填写总结评估"),
             _("总结评估已保存。"),
-            lambda c: c.has(*COORDINATORS) and c.incident.state == State.REVIEWING and not c.incident.has_review(),
+            "record_review",
             _records_runner(
                 svc.review_record, "summary", "evaluation", "lessons", "plan_suggestions", "accountability"
             ),
@@ -280,7 +307,7 @@ ACTIONS: dict[str, Action] = {
             "archive",
             _("归档"),
             _("已归档。"),
-            lambda c: c.can("archive"),
+            "archive",
             _transition_runner(svc.incident_archive),
             plain(f.VersionedForm),
             style="primary",
@@ -289,7 +316,7 @@ ACTIONS: dict[str, Action] = {
             "change_level",
             _("调整级别"),
             _("级别已调整。"),
-            _can_change_level,
+            "change_level",
             _transition_runner(svc.incident_change_level, "level", "reason"),
             _change_level_form,
         ),
@@ -297,7 +324,7 @@ ACTIONS: dict[str, Action] = {
             "assign_groups",
             _("分派工作组"),
             _("承办工作组已更新。"),
-            lambda c: c.has(*COORDINATORS) and c.incident.is_open,
+            "assign_groups",
             _transition_runner(svc.incident_assign_groups, "groups"),
             _assign_form,
         ),
@@ -305,7 +332,7 @@ ACTIONS: dict[str, Action] = {
             "task",
             _("交办任务"),
             _("任务已交办。"),
-            lambda c: c.has(*COORDINATORS) and c.incident.state in WORK_STATES,
+            "create_task",
             _records_runner(records.task_create, "title", "description", "assignee_group", "assignee", "due_at"),
             _task_form,
         ),
@@ -313,7 +340,7 @@ ACTIONS: dict[str, Action] = {
             "measure",
             _("记录处置措施"),
             _("处置措施已记录。"),
-            lambda c: c.has(*MEASURE_RECORDERS) and c.incident.state in HANDLING_STATES,
+            "record_measure",
             _records_runner(records.measure_record, "kind", "description", "taken_at", "target", "url", "outcome"),
             lambda c, d, display: f.MeasureForm(d),
         ),
@@ -321,7 +348,7 @@ ACTIONS: dict[str, Action] = {
             "report",
             _("记录报告"),
             _("报告已记录。"),
-            lambda c: c.has(*ANY_ROLE) and c.incident.state in WORK_STATES,
+            "record_report",
             _records_runner(
                 records.report_record,
                 "kind",
@@ -339,7 +366,7 @@ ACTIONS: dict[str, Action] = {
             "statement",
             _("起草回应稿"),
             _("回应稿已保存为草稿。"),
-            lambda c: c.has(*DRAFTERS) and c.incident.state in statements.STATEMENT_STATES,
+            "draft_statement",
             _run_statement_create,
             lambda c, d, display: f.StatementCreateForm(d),
         ),
@@ -347,40 +374,31 @@ ACTIONS: dict[str, Action] = {
             "escalate",
             _("上报上级"),
             _("已上报上级主管部门。"),
-            lambda c: c.has(*LEADERS) and c.incident.organization.parent_id is not None and not c.incident.escalated_at,
+            "escalate",
             _transition_runner(svc.incident_escalate, "note"),
             plain(f.EscalateForm),
         ),
     ]
 }
 
-# Actions on one row of the incident page (a task, a report, a deadline), drawn next to the row.
-ROW_ACTIONS: dict[str, Action] = {
+
+@dataclass(frozen=True)
+class RowAction:
+    """An action on one row of the incident page (a task, a report, a clock), drawn next to the row;
+    whether it is drawn is the rule asked about that row (see detail.py)."""
+
+    name: str
+    done: Promise
+    run: Runner
+    form: type[forms.Form]
+
+
+ROW_ACTIONS: dict[str, RowAction] = {
     a.name: a
     for a in [
-        Action(
-            "task_complete",
-            _("办结"),
-            _("任务已办结。"),
-            lambda c: c.has(*ANY_ROLE),
-            _run_task_complete,
-            lambda c, d, display: f.TaskCompleteForm(d),
-        ),
-        Action(
-            "report_sign_off",
-            _("审阅"),
-            _("报告已审阅。"),
-            lambda c: c.has(*LEADERS),
-            _run_sign_off,
-            lambda c, d, display: f.ObjectForm(d),
-        ),
-        Action(
-            "deadline_waive",
-            _("豁免"),
-            _("时限已豁免。"),
-            lambda c: c.has(*LEADERS),
-            _run_waive,
-            lambda c, d, display: f.ObjectReasonForm(d),
-        ),
+        RowAction("task_complete", _("任务已办结。"), _run_task_complete, f.TaskCompleteForm),
+        RowAction("report_sign_off", _("报告已审阅。"), _run_sign_off, f.ObjectForm),
+        RowAction("deadline_decide", _("时限已处理。"), _run_deadline_decide, f.DeadlineDecisionForm),
+        RowAction("deadline_acknowledge", _("已确认并督办，停止逐级上报。"), _run_acknowledge, f.ObjectForm),
     ]
 }

@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents import forms as f
-from incidents.errors import NotPermitted, StaleObject
 from incidents.models import Statement, StatementVersion
 from incidents.selectors import incidents_visible_to
 from incidents.services import statements as svc
 from incidents.views.common import call_service, refused, visible_incident
 from incidents.views.detail import render_detail
+from opinion_ops.errors import NotPermitted, StaleObject
 
 STALE = gettext_lazy("该回应稿已被他人更新，请刷新页面后再操作。")
 

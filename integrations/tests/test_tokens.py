@@ -6,13 +6,14 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents.models import Incident, Membership
+from incidents.models import Incident
 from integrations.models import ApiToken
 from integrations.testing import ApiTestCase
 from integrations.tokens import api_token_revoke, token_hash
+from organizations.models import Membership
 
 LIST = "/api/v1/incidents/"
-BODY = {"title": "网传某校收费", "discovered_at": "2020-01-01T00:00:00Z"}
+BODY = {"title": "网传某校收费", "discovered_at": (timezone.now() - timedelta(hours=1)).isoformat()}
 
 
 class TokenTests(ApiTestCase):

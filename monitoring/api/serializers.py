@@ -2,9 +2,9 @@ from rest_framework import serializers
 
 from incidents.api.fields import VisibleIncidentField
 from incidents.models import Platform
-from integrations.api_base import StrictSerializer
-from integrations.parsers import ApiDateTimeField
 from monitoring.models import Mention
+from opinion_ops.api.base import StrictSerializer
+from opinion_ops.api.parsers import ApiDateTimeField
 
 
 class MentionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -8,11 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.fields import of_own_unit
-from integrations.api_base import ServiceViewSet, idempotent
 from monitoring.api.filtersets import MentionFilterSet
 from monitoring.api.serializers import MentionAttachSerializer, MentionCreateSerializer, MentionSerializer
 from monitoring.models import Mention
 from monitoring.services import mention_attach, mention_create
+from opinion_ops.api.base import ServiceViewSet, idempotent
 
 
 class MentionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):

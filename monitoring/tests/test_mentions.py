@@ -2,10 +2,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from incidents.errors import DomainError, InvalidTransition, NotPermitted
 from incidents.models import TimelineEntry
 from monitoring.models import Mention
 from monitoring.services import mention_attach, mention_create
+from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted
 from opinion_ops.testing import BaseTestCase
 
 

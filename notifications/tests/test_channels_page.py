@@ -10,9 +10,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from incidents.models import GroupMember, ResponseGroup
 from notifications.models import NotificationChannel
 from opinion_ops.testing import PASSWORD, BaseTestCase
+from organizations.models import GroupMember, ResponseGroup
 
 CHANNELS = reverse("notifications:channels")
 QUERIES = 9  # session, user, unit, roles, groups + their channels, own channels, the unit (header), the select

@@ -14,12 +14,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.errors import DomainError
-from incidents.models import ResponseGroup
 from incidents.services.records import task_create
-from notifications import services
+from notifications import channels, services, transports
 from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
+from opinion_ops.errors import DomainError
 from opinion_ops.testing import PASSWORD, BaseTestCase, aware
+from organizations.models import ResponseGroup
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -53,7 +53,7 @@ class NotificationsTestCase(BaseTestCase):
 class ChannelValidationTests(NotificationsTestCase):
     def check(self, kind: str, target: str, secret: str = "") -> str | None:
         try:
-            services.channel_validate(kind=kind, target=target, secret=secret, user_id=self.olga.pk)
+            channels.channel_validate(kind=kind, target=target, secret=secret, user_id=self.olga.pk)
         except ValidationError as exc:
             return next(iter(exc.message_dict))
         return None
@@ -83,10 +83,10 @@ class ChannelValidationTests(NotificationsTestCase):
     def test_a_channel_belongs_to_a_user_or_a_group_not_both(self) -> None:
         group = ResponseGroup.objects.get(organization=self.unit, kind="office")
         with self.assertRaises(DomainError) as ctx:
-            services.channel_create(kind="webhook", target="https://x.cn/h", user=self.olga, group=group)
+            channels.channel_create(kind="webhook", target="https://x.cn/h", user=self.olga, group=group)
         self.assertEqual(ctx.exception.field, "user")
         with self.assertRaises(DomainError) as ctx:
-            services.channel_create(kind="webhook", target="ftp://x.cn/h", user=self.olga)
+            channels.channel_create(kind="webhook", target="ftp://x.cn/h", user=self.olga)
         self.assertEqual(ctx.exception.field, "target")
         self.assertFalse(NotificationChannel.objects.exists())
 
@@ -96,11 +96,11 @@ class ChannelValidationTests(NotificationsTestCase):
         ding.secret = "SEC9"
         feishu = NotificationChannel(kind="feishu", target="https://open.feishu.cn/open-apis/bot/v2/hook/abc-1")
         hook = NotificationChannel(kind="webhook", target="https://hooks.example.cn/x?a=1")
-        self.assertEqual(services.apprise_url(wecom, "k"), "wecombot://K1/")
-        self.assertEqual(services.apprise_url(ding, "k"), "dingtalk://SEC9@T1/")
-        self.assertEqual(services.apprise_url(feishu, "k"), "feishu://abc-1/")
+        self.assertEqual(transports.apprise_url(wecom, "k"), "wecombot://K1/")
+        self.assertEqual(transports.apprise_url(ding, "k"), "dingtalk://SEC9@T1/")
+        self.assertEqual(transports.apprise_url(feishu, "k"), "feishu://abc-1/")
         self.assertEqual(
-            services.apprise_url(hook, "deadline:1:reminder"),
+            transports.apprise_url(hook, "deadline:1:reminder"),
             "jsons://hooks.example.cn/x?a=1&+X-Idempotency-Key=deadline%3A1%3Areminder",
         )
 

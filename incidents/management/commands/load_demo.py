@@ -10,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from incidents.models import EmergencyPlan, GroupMember, Membership, Organization, ResponseGroup
-from incidents.services.plans import plan_create_default, response_groups_create_default
+from incidents.models import EmergencyPlan
+from incidents.services.plans import plan_create_default
+from organizations.models import GroupMember, Membership, Organization, ResponseGroup
+from organizations.services import response_groups_create_default
 
 DEMO_USERS = [
     # username, full name, role label, group kind, position

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -19,8 +19,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.errors import DomainError
-from integrations.parsers import RequestTooLarge
+from opinion_ops.api.parsers import RequestTooLarge
+from opinion_ops.db import is_transient_conflict
+from opinion_ops.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         status_code = 404 if exc.code == "not_found" else exc.status_code
         fields = {exc.field: [str(exc.message)]} if exc.field else None
         return Response(error_body(exc.code, str(exc.message), fields), status=status_code)
+    if isinstance(exc, OperationalError) and is_transient_conflict(exc):
+        # Retried already (opinion_ops.db); still losing to a concurrent change: ask the client to retry.
+        logger.warning("Transaction conflict answered as 503: %s", exc)
+        busy = Response(error_body("busy", _("系统繁忙：同一时刻有其他修改，请稍后重试。")), status=503)
+        busy["Retry-After"] = "1"
+        return busy
     if isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge(_("请求内容过大。"))
     if isinstance(exc, DataError):

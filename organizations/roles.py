@@ -1,4 +1,5 @@
-"""Who may do what: a user's roles in a unit come from the response groups they belong to."""
+"""A user's unit and roles: the roles come from the response groups they belong to, and count only
+in the user's own unit. Who may do which action with these roles is decided in incidents.policies."""
 
 from __future__ import annotations
 
@@ -21,16 +22,6 @@ class Role(StrEnum):
     LEADER = "leader"
     OFFICE = "office"
 
-
-# Who may do what beyond the lifecycle transitions (those carry their permission on Incident).
-# Services enforce these; pages use the same sets to decide which buttons to show.
-ANY_ROLE: tuple[Role, ...] = tuple(Role)
-ASSESSORS = (Role.ANALYST, Role.LEADER, Role.OFFICE)
-COORDINATORS = (Role.LEADER, Role.OFFICE)  # assign groups and tasks, write the review
-MEASURE_RECORDERS = (Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)
-LEADERS = (Role.LEADER,)  # escalate, sign off reports, waive deadlines, approve statements
-DRAFTERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE, Role.HANDLER)  # draft and submit statements
-PUBLISHERS = (Role.SPOKESPERSON, Role.LEADER, Role.OFFICE)  # mark approved statements published
 
 ROLE_LABELS = {
     Role.MONITOR: _("舆情监测"),
@@ -64,7 +55,7 @@ def user_organization_id(user: AbstractBaseUser | AnonymousUser | None) -> int |
     cached = getattr(user, "_opinion_ops_org_id", False)
     if cached is not False:
         return cached  # type: ignore[no-any-return]
-    from incidents.models import Membership
+    from organizations.models import Membership
 
     org_id = Membership.objects.filter(user_id=user.pk).values_list("organization_id", flat=True).first()
     setattr(user, "_opinion_ops_org_id", org_id)  # noqa: B010
@@ -78,7 +69,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None, organization_id: i
         return frozenset()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from incidents.models import GroupMember
+        from organizations.models import GroupMember
 
         kinds = GroupMember.objects.filter(user_id=user.pk, group__organization_id=own_org).values_list(  # type: ignore[union-attr,misc]
             "group__kind", flat=True

@@ -1,9 +1,9 @@
-"""Outbound webhooks: events become signed deliveries, sent with retries and backoff, at most one
-row per (subscription, event); the sweeper claims only due rows; "send again" re-queues."""
+"""Signed webhooks to other systems are one more transport of the one outbox: events become
+Delivery rows of the unit's subscribed channels, sent signed, claimed once, retried with the same
+backoff and logged in the same attempt log as every other message; "send again" re-queues."""
 
 import json
 import time
-import uuid
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -14,19 +14,14 @@ from django.utils import timezone
 
 from incidents import events
 from incidents.services import incidents as svc
-from integrations import webhooks
-from integrations.models import IdempotencyRecord, WebhookDelivery, WebhookSubscription
-from integrations.tasks import sweep_webhook_deliveries_task
 from integrations.testing import ApiTestCase
-from integrations.webhooks import (
-    MAX_ATTEMPTS,
-    sign,
-    verify,
-    webhook_deliveries_claim_due,
-    webhook_delivery_resend,
-    webhook_delivery_send,
-    webhook_subscription_create,
-)
+from notifications import routing, services
+from notifications.channels import delivery_resend, subscription_create
+from notifications.models import Delivery, NotificationChannel
+from notifications.transports import sign, verify
+from opinion_ops.api.models import IdempotencyRecord
+from opinion_ops.api.tasks import forget_idempotency_records_task
+from opinion_ops.errors import NotPermitted
 
 
 class FakeResponse:
@@ -39,12 +34,14 @@ class WebhookTestCase(ApiTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.enqueued: list[int] = []
-        patcher = mock.patch.object(webhooks, "_enqueue", side_effect=self.enqueued.extend)
+        patcher = mock.patch.object(
+            services, "deliveries_dispatch", side_effect=lambda delivery_ids: self.enqueued.extend(delivery_ids)
+        )
         patcher.start()
         self.addCleanup(patcher.stop)
 
-    def subscribe(self, *event_names: str, unit: Any = None) -> WebhookSubscription:
-        return webhook_subscription_create(
+    def subscribe(self, *event_names: str, unit: Any = None) -> NotificationChannel:
+        return subscription_create(
             organization=unit or self.unit,
             actor=self.superuser(),
             name="值班系统",
@@ -61,6 +58,9 @@ class WebhookTestCase(ApiTestCase):
     def log_with_events(self, **kwargs: Any) -> Any:
         with self.captureOnCommitCallbacks(execute=True):
             return self.log_incident(**kwargs)
+
+    def webhook_deliveries(self) -> Any:
+        return Delivery.objects.filter(channel__kind=NotificationChannel.Kind.SIGNED_WEBHOOK)
 
 
 class SignatureTests(WebhookTestCase):
@@ -80,101 +80,128 @@ class DeliveryTests(WebhookTestCase):
         self.subscribe("statement.published")
         self.subscribe("incident.created", unit=self.other_unit)
         incident = self.log_with_events()
-        delivery = WebhookDelivery.objects.get()
-        self.assertEqual((delivery.subscription, delivery.event), (wanted, "incident.created"))
+        delivery = self.webhook_deliveries().get()
+        self.assertEqual((delivery.channel, delivery.kind), (wanted, "incident.created"))
         self.assertEqual(delivery.payload["incident_id"], incident.pk)
-        self.assertEqual(self.enqueued, [delivery.pk])
+        self.assertEqual(delivery.payload["reference"], incident.reference)
+        self.assertIn(delivery.pk, self.enqueued)
 
     def test_it_delivers_a_transition_event_with_states(self) -> None:
         self.subscribe("incident.transitioned")
         incident = self.log_incident()
         with self.captureOnCommitCallbacks(execute=True):
             svc.incident_start_assessment(incident_id=incident.pk, actor=self.ann)
-        payload = WebhookDelivery.objects.get().payload
+        payload = self.webhook_deliveries().get().payload
         self.assertEqual((payload["from_state"], payload["to_state"]), ("monitoring", "assessing"))
 
-    def test_it_makes_one_row_per_subscription_and_event_id(self) -> None:
+    def test_it_makes_one_row_per_subscription_and_event(self) -> None:
         self.subscribe("incident.created")
-        event_id = uuid.uuid4()
-        payload = {"organization_id": self.unit.pk, "incident_id": 1}
-        webhooks.webhook_deliveries_create(event="incident.created", payload=payload, event_id=event_id)
-        webhooks.webhook_deliveries_create(event="incident.created", payload=payload, event_id=event_id)
-        self.assertEqual(WebhookDelivery.objects.count(), 1)
+        incident = self.log_incident()
+        message = services.Message(
+            key="incident:created:1",
+            kind="incident.created",
+            organization_id=self.unit.pk,
+            payload={"organization_id": self.unit.pk, "incident_id": incident.pk},
+        )
+        services.notifications_send_many(messages=[message])
+        services.notifications_send_many(messages=[message])
+        self.assertEqual(self.webhook_deliveries().filter(idempotency_key__startswith="incident:created:1").count(), 1)
+
+    def test_a_missed_clock_escalated_and_acknowledged_reach_a_subscribed_system(self) -> None:
+        from incidents.models import Deadline
+        from incidents.services.deadline_clock import deadline_acknowledge, deadlines_sweep
+
+        self.subscribe("deadline.missed", "deadline.escalated", "deadline.acknowledged")
+        incident = self.log_incident(minutes_ago=31)
+        oral = Deadline.objects.get(incident=incident, name="口头报告")
+        deadlines_sweep()
+        Deadline.objects.filter(pk=oral.pk).update(next_action_at=timezone.now())
+        deadlines_sweep()
+        deadline_acknowledge(deadline_id=oral.pk, actor=self.alice)
+        kinds = list(self.webhook_deliveries().order_by("id").values_list("kind", flat=True))
+        self.assertEqual(kinds, ["deadline.missed", "deadline.escalated", "deadline.acknowledged"])
+        escalated = self.webhook_deliveries().get(kind="deadline.escalated").payload
+        self.assertEqual(escalated["rung"], "leadership")  # the office has no head: the next rung with people
+        self.assertEqual(escalated["incident_reference"], incident.reference)
+        self.assertIn(self.alice.pk, escalated["recipients"])
 
     def test_it_posts_signed_json_that_the_receiver_can_verify(self) -> None:
         subscription = self.subscribe("incident.created")
         self.log_with_events()
-        delivery = WebhookDelivery.objects.get()
+        delivery = self.webhook_deliveries().get()
         with mock.patch.object(requests, "post", return_value=FakeResponse(204)) as post:
-            webhook_delivery_send(delivery_id=delivery.pk)
+            self.assertEqual(services.delivery_attempt(delivery_id=delivery.pk), "sent")
         (target,), kwargs = post.call_args
-        self.assertEqual(target, subscription.target_url)
+        self.assertEqual(target, subscription.target)
         headers, body = kwargs["headers"], kwargs["data"]
         self.assertTrue(verify(subscription.secret, body, headers["X-OpinionOps-Signature"], now=time.time()))
         envelope = json.loads(body)
         self.assertEqual((envelope["type"], envelope["id"]), ("incident.created", str(delivery.event_id)))
         self.assertEqual(headers["X-OpinionOps-Delivery"], str(delivery.event_id))
         delivery.refresh_from_db()
-        self.assertEqual((delivery.status, delivery.attempts, delivery.next_attempt_at), ("delivered", 1, None))
-        self.assertEqual(delivery.attempt_log.get().response_status, 204)
+        self.assertEqual((delivery.status, delivery.attempts, delivery.next_attempt_at), ("sent", 1, None))
+        self.assertEqual(delivery.log.get().response_status, 204)
         with mock.patch.object(requests, "post") as post:
-            self.assertIsNone(webhook_delivery_send(delivery_id=delivery.pk))  # a duplicate task sends nothing
+            self.assertEqual(services.delivery_attempt(delivery_id=delivery.pk), "skipped")  # a duplicate task
         post.assert_not_called()
 
     def test_it_retries_failures_with_growing_backoff_then_gives_up(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
-        delivery = WebhookDelivery.objects.get()
+        delivery = self.webhook_deliveries().get()
         delays = []
         with mock.patch.object(requests, "post", side_effect=requests.ConnectionError("refused")):
-            for _ in range(MAX_ATTEMPTS):
+            for _ in range(services.MAX_ATTEMPTS):
                 before = timezone.now()
-                result = webhook_delivery_send(delivery_id=delivery.pk)
-                assert result is not None
+                services.delivery_attempt(delivery_id=delivery.pk)
+                result = Delivery.objects.get(pk=delivery.pk)
                 if result.next_attempt_at:
                     delays.append((result.next_attempt_at - before).total_seconds())
         delivery.refresh_from_db()
-        self.assertEqual((delivery.status, delivery.attempts), ("failed", MAX_ATTEMPTS))
+        self.assertEqual((delivery.status, delivery.attempts), ("dead", services.MAX_ATTEMPTS))
         self.assertEqual(delays, sorted(delays))
         self.assertGreaterEqual(delays[0], 25)
-        self.assertEqual(delivery.attempt_log.count(), MAX_ATTEMPTS)
+        self.assertEqual(delivery.log.count(), services.MAX_ATTEMPTS)
         self.assertIn("ConnectionError", delivery.last_error)
 
     def test_it_treats_a_non_2xx_answer_as_a_failure(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
+        delivery = self.webhook_deliveries().get()
         with mock.patch.object(requests, "post", return_value=FakeResponse(500, "boom")):
-            delivery = webhook_delivery_send(delivery_id=WebhookDelivery.objects.get().pk)
-        assert delivery is not None
-        self.assertEqual((delivery.status, delivery.last_response_status), ("pending", 500))
+            services.delivery_attempt(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+        self.assertEqual((delivery.status, delivery.last_response_status), ("failed", 500))
         self.assertGreater(delivery.next_attempt_at, timezone.now())
+        self.assertEqual(delivery.log.get().response_body, "boom")
 
 
 class SweeperTests(WebhookTestCase):
-    def test_it_claims_only_due_pending_rows_and_leases_them(self) -> None:
+    def test_the_one_delivery_sweeper_queues_due_webhook_rows(self) -> None:
         self.subscribe("incident.created")
         for n in range(3):
             self.log_with_events(title=f"t{n}")
-        due, _later, done = WebhookDelivery.objects.order_by("id")
-        WebhookDelivery.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
-        WebhookDelivery.objects.filter(pk=done.pk).update(status="delivered", next_attempt_at=None)
+        due, _later, done = self.webhook_deliveries().order_by("id")
+        Delivery.objects.filter(pk=due.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        Delivery.objects.filter(pk=done.pk).update(status="sent", next_attempt_at=None)
         self.enqueued.clear()
-        self.assertEqual(sweep_webhook_deliveries_task(), 1)
+        with self.captureOnCommitCallbacks(execute=True):
+            self.assertEqual(services.deliveries_sweep(), 1)
         self.assertEqual(self.enqueued, [due.pk])
-        self.assertEqual(webhook_deliveries_claim_due(), [])  # leased: a second sweeper gets nothing
-        self.assertGreater(WebhookDelivery.objects.get(pk=due.pk).next_attempt_at, timezone.now())
+        self.assertEqual(services.deliveries_sweep(), 0)  # leased: a second sweeper gets nothing
+        self.assertGreater(Delivery.objects.get(pk=due.pk).next_attempt_at, timezone.now())
 
     def test_it_forgets_idempotency_records_after_a_day(self) -> None:
         old = IdempotencyRecord.objects.create(principal="user:1", key="a", request_fingerprint="x")
         IdempotencyRecord.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
         IdempotencyRecord.objects.create(principal="user:1", key="b", request_fingerprint="x")
-        sweep_webhook_deliveries_task()
+        forget_idempotency_records_task()
         self.assertEqual(list(IdempotencyRecord.objects.values_list("key", flat=True)), ["b"])
 
 
 class WebhookApiTests(WebhookTestCase):
     def admin_client(self) -> Any:
-        from incidents.models import Membership
+        from organizations.models import Membership
 
         Membership.objects.filter(user=self.olga).update(is_unit_admin=True)
         return self.client_for(self.olga)
@@ -197,13 +224,13 @@ class WebhookApiTests(WebhookTestCase):
             self.assertError(client.post("/api/v1/webhooks/", body), 400, "invalid", field="target_url")
         body = {"name": "x", "target_url": "http://example.com/x", "events": ["incident.deleted"]}
         self.assertError(client.post("/api/v1/webhooks/", body), 400, "invalid", field="events.0")
-        self.assertFalse(WebhookSubscription.objects.exists())
+        self.assertFalse(NotificationChannel.objects.filter(kind="signed_webhook").exists())
 
     def test_it_sends_a_delivery_again_on_request(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
-        delivery = WebhookDelivery.objects.get()
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", next_attempt_at=None)
+        delivery = self.webhook_deliveries().get()
+        Delivery.objects.filter(pk=delivery.pk).update(status="dead", next_attempt_at=None)
         self.assertError(
             self.client_for(self.alice).post(f"/api/v1/webhook-deliveries/{delivery.pk}/send-again/"),
             403,
@@ -219,27 +246,28 @@ class WebhookApiTests(WebhookTestCase):
     def test_it_sends_again_from_the_admin(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
-        delivery = WebhookDelivery.objects.get()
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(status="delivered", next_attempt_at=None)
-        self.client.force_login(self.superuser())
+        delivery = self.webhook_deliveries().get()
+        Delivery.objects.filter(pk=delivery.pk).update(status="dead", next_attempt_at=None)
         user = self.superuser()
         user.is_staff = True
         user.save()
-        self.client.post(
-            "/admin/integrations/webhookdelivery/", {"action": "send_again", "_selected_action": [delivery.pk]}
-        )
-        self.assertEqual(WebhookDelivery.objects.get(pk=delivery.pk).status, "pending")
+        self.client.force_login(user)
+        self.client.post("/admin/notifications/delivery/", {"action": "retry", "_selected_action": [delivery.pk]})
+        self.assertEqual(Delivery.objects.get(pk=delivery.pk).status, "failed")  # due again, one more round
+        self.assertEqual(Delivery.objects.get(pk=delivery.pk).attempts, 0)
 
     def test_resend_requires_a_unit_admin(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
-        from incidents.errors import NotPermitted
-
         with self.assertRaises(NotPermitted):
-            webhook_delivery_resend(delivery_id=WebhookDelivery.objects.get().pk, actor=self.alice)
+            delivery_resend(delivery_id=self.webhook_deliveries().get().pk, actor=self.alice)
 
 
 class EventNameTests(WebhookTestCase):
-    def test_it_subscribes_to_every_webhook_event_of_the_domain(self) -> None:
-        for name in webhooks.WEBHOOK_EVENTS:
-            self.assertIn(webhooks.on_domain_event, events._in_transaction[name])
+    def test_every_subscribable_event_is_routed(self) -> None:
+        for name in routing.WEBHOOK_EVENTS:
+            self.assertIn(routing.route, events._in_transaction[name])
+
+    def test_escalation_and_acknowledgement_can_be_subscribed(self) -> None:
+        self.assertIn("deadline.escalated", routing.WEBHOOK_EVENTS)
+        self.assertIn("deadline.acknowledged", routing.WEBHOOK_EVENTS)

@@ -1,36 +1,95 @@
-"""Webhook subscriptions and their delivery log over the API (unit administrators)."""
+"""The notification centre, and a unit's signed webhooks with their delivery log, over the API.
+
+A webhook subscription is a channel of the unit (kind signed_webhook) and its deliveries are the
+outbox's Delivery rows: the same claim, backoff and attempt log as every other message.
+"""
 
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents.api.fields import of_own_unit
 from incidents.filtersets import IdFilter
-from incidents.models import Organization
-from incidents.roles import user_organization_id
-from integrations.api_base import ServiceViewSet, StrictSerializer, idempotent
-from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from integrations.permissions import IsUnitAdmin
-from integrations.webhooks import (
-    WEBHOOK_EVENTS,
-    webhook_delivery_resend,
-    webhook_subscription_create,
-    webhook_subscription_delete,
-    webhook_subscription_update,
+from notifications.channels import (
+    delivery_resend,
+    subscription_create,
+    subscription_delete,
+    subscription_update,
 )
+from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
+from notifications.routing import WEBHOOK_EVENTS
+from notifications.services import notification_mark_read, notifications_mark_all_read
+from opinion_ops.api.base import ServiceViewSet, StrictSerializer, idempotent
+from organizations.models import Organization
+from organizations.permissions import IsUnitAdmin
+from organizations.roles import user_organization_id
+
+SIGNED = NotificationChannel.Kind.SIGNED_WEBHOOK
+
+
+# --- the notification centre
+
+
+class NotificationSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Notification
+        fields = ["id", "incident", "deadline", "kind", "title", "body", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Notification
+        fields = ["kind"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+    """Your own notifications; nobody else's are visible."""
+
+    serializer_class = NotificationSerializer
+    filterset_class = NotificationFilterSet
+    ordering = ["-created_at", "-id"]
+    ordering_fields = ["id", "created_at"]
+
+    def get_queryset(self) -> QuerySet[Notification]:
+        return Notification.objects.filter(recipient_id=self.request.user.pk)
+
+    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @action(detail=True, methods=["post"])
+    def read(self, request: Request, pk: str | None = None) -> Response:
+        notification = self.get_object()
+        return self.respond(notification_mark_read(notification_id=notification.pk, user=request.user))
+
+    @extend_schema(request=None, responses={200: inline_serializer("ReadAll", {"marked": serializers.IntegerField()})})
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request: Request) -> Response:
+        return Response({"marked": notifications_mark_all_read(user=request.user)})
+
+
+# --- signed webhooks of the unit
+
+
+def _unit_subscriptions(user: Any) -> QuerySet[NotificationChannel]:
+    organization_id = user_organization_id(user)
+    if organization_id is None:
+        return NotificationChannel.objects.none()
+    return NotificationChannel.objects.filter(kind=SIGNED, organization_id=organization_id)
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    target_url = serializers.CharField(source="target", read_only=True)
     events = serializers.ListField(child=serializers.ChoiceField(choices=list(WEBHOOK_EVENTS)), read_only=True)
+    is_active = serializers.BooleanField(source="enabled", read_only=True)
 
     class Meta:
-        model = WebhookSubscription
+        model = NotificationChannel
         fields = ["id", "organization", "name", "target_url", "events", "is_active", "created_by", "created_at"]
         read_only_fields = fields
 
@@ -60,18 +119,23 @@ class WebhookSubscriptionUpdateSerializer(StrictSerializer):
 
 
 class WebhookAttemptSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    attempted_at = serializers.DateTimeField(source="started_at", read_only=True)
+
     class Meta:
-        model = WebhookAttempt
+        model = DeliveryAttempt
         fields = ["number", "attempted_at", "response_status", "error", "duration_ms"]
         read_only_fields = fields
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    subscription = serializers.IntegerField(source="channel_id", read_only=True)
+    event = serializers.CharField(source="kind", read_only=True)
     payload = serializers.JSONField(read_only=True)
-    attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
+    delivered_at = serializers.DateTimeField(source="sent_at", read_only=True)
+    attempt_log = WebhookAttemptSerializer(source="log", many=True, read_only=True)
 
     class Meta:
-        model = WebhookDelivery
+        model = Delivery
         fields = [
             "id",
             "subscription",
@@ -81,7 +145,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):  # type: ignore[ty
             "status",
             "attempts",
             "next_attempt_at",
-            "last_attempt_at",
             "last_response_status",
             "last_error",
             "delivered_at",
@@ -92,31 +155,32 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):  # type: ignore[ty
 
 
 class WebhookDeliveryFilterSet(django_filters.FilterSet):
-    subscription = IdFilter(field_name="subscription_id")
+    subscription = IdFilter(field_name="channel_id")
+    event = django_filters.CharFilter(field_name="kind")
 
     class Meta:
-        model = WebhookDelivery
-        fields = ["status", "event"]
+        model = Delivery
+        fields = ["status"]
 
 
 class WebhookSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
-    """Outbound webhooks of your unit. Payloads are signed; see docs/api.md."""
+    """Outbound signed webhooks of your unit. Payloads are signed; see docs/api.md."""
 
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [*ServiceViewSet.permission_classes, IsUnitAdmin]
     ordering = ["id"]
     ordering_fields = ["id", "name"]
-    filterset_fields = ["is_active"]
+    filterset_fields = ["enabled"]
 
-    def get_queryset(self) -> QuerySet[WebhookSubscription]:
-        return of_own_unit(WebhookSubscription.objects.all(), self.request.user)
+    def get_queryset(self) -> QuerySet[NotificationChannel]:
+        return _unit_subscriptions(self.request.user)
 
     @extend_schema(request=WebhookSubscriptionWriteSerializer, responses={201: WebhookSubscriptionCreatedSerializer})
     @idempotent
     def create(self, request: Request) -> Response:
         data = self.validated(WebhookSubscriptionWriteSerializer)
         organization = Organization.objects.get(pk=user_organization_id(request.user) or 0)
-        subscription = webhook_subscription_create(
+        subscription = subscription_create(
             organization=organization,
             actor=request.user,
             name=data["name"],
@@ -132,19 +196,19 @@ class WebhookSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         if "events" in data:
             data["event_names"] = data.pop("events")
         rotated = bool(data.get("rotate_secret"))
-        subscription = webhook_subscription_update(subscription_id=subscription.pk, actor=request.user, **data)
+        subscription = subscription_update(subscription_id=subscription.pk, actor=request.user, **data)
         serializer = WebhookSubscriptionCreatedSerializer if rotated else WebhookSubscriptionSerializer
         return self.respond(subscription, serializer)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         subscription = self.get_object()
-        webhook_subscription_delete(subscription_id=subscription.pk, actor=request.user)
+        subscription_delete(subscription_id=subscription.pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
-    """The delivery log: every event sent to your unit's subscriptions, with each attempt."""
+    """The delivery log: every event sent to your unit's webhooks, with each attempt."""
 
     serializer_class = WebhookDeliverySerializer
     permission_classes = [*ServiceViewSet.permission_classes, IsUnitAdmin]
@@ -152,14 +216,14 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     ordering = ["-created_at", "-id"]
     ordering_fields = ["id", "created_at", "next_attempt_at"]
 
-    def get_queryset(self) -> QuerySet[WebhookDelivery]:
-        deliveries = WebhookDelivery.objects.prefetch_related("attempt_log")
-        return of_own_unit(deliveries, self.request.user, "subscription__organization_id")
+    def get_queryset(self) -> QuerySet[Delivery]:
+        attempts = Prefetch("log", queryset=DeliveryAttempt.objects.order_by("number", "id"))
+        return Delivery.objects.filter(channel__in=_unit_subscriptions(self.request.user)).prefetch_related(attempts)
 
     @extend_schema(request=None, responses={200: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"], url_path="send-again")
     @idempotent
     def send_again(self, request: Request, pk: str | None = None) -> Response:
         delivery = self.get_object()
-        webhook_delivery_resend(delivery_id=delivery.pk, actor=request.user)
+        delivery_resend(delivery_id=delivery.pk, actor=request.user)
         return self.respond(self.get_queryset().get(pk=delivery.pk))

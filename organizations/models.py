@@ -1,3 +1,5 @@
+"""Units, their people and their emergency working groups: what every other app stands on."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models

@@ -1,0 +1,22 @@
+"""The incident page's section of linked posts (registered as a panel; see incidents.panels)."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from incidents.models import Incident
+from incidents.panels import Panel
+from monitoring.forms import MentionForm
+from monitoring.models import Mention
+
+
+def mentions_panel(
+    request: HttpRequest, incident: Incident, may_add: bool, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "mentions": list(Mention.objects.filter(incident=incident).select_related("captured_by")[:100]),
+        "form": overrides.get("mention") or (MentionForm() if may_add else None),
+    }
+
+
+MENTIONS = Panel("mentions", "monitoring/partials/incident_mentions.html", mentions_panel, order=50)

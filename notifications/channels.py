@@ -1,0 +1,242 @@
+"""Configuring channels: a person's own, a working group's (managed by its heads and the unit's
+leaders), and a unit's signed webhooks for other systems (managed by the unit's administrators)."""
+
+import logging
+import re
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from notifications import services
+from notifications.models import Delivery, NotificationChannel
+from notifications.routing import WEBHOOK_EVENTS
+from notifications.selectors import channel_get_managed, channel_groups_managed_by
+from notifications.transports import CHAT_EXAMPLES, CHAT_HOSTS, DeliveryFailed, Outgoing, chat_token, transport_send
+from opinion_ops.errors import DomainError, NotPermitted
+from organizations.models import Membership, Organization, ResponseGroup
+
+logger = logging.getLogger(__name__)
+
+# A test message is sent while the user waits for the page: give up quickly on a silent receiver.
+TEST_SEND_TIMEOUT_SECONDS = 5
+LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ - [A-Z]+ - ", re.MULTILINE)
+SIGNED = NotificationChannel.Kind.SIGNED_WEBHOOK
+
+
+def channel_validate(
+    *,
+    kind: str,
+    target: str,
+    secret: str = "",
+    user_id: int | None = None,
+    group_id: int | None = None,
+    organization_id: int | None = None,
+    events: Any = None,
+) -> None:
+    """Raise ValidationError naming the field when a channel could never deliver."""
+    owners = [owner for owner in (user_id, group_id, organization_id) if owner is not None]
+    if len(owners) != 1:
+        raise ValidationError({"user": _("通知渠道须属于一个用户、一个工作组或一个单位（三选一）。")})
+    if kind not in NotificationChannel.Kind.values:
+        raise ValidationError({"kind": _("请选择通知渠道类型。")})
+    if (kind == SIGNED) != (organization_id is not None):
+        raise ValidationError({"kind": _("系统对接 Webhook 属于单位；个人和工作组请选择其他渠道。")})
+    target = (target or "").strip()
+    if not target:
+        raise ValidationError({"target": _("请填写地址。")})
+    if kind == NotificationChannel.Kind.EMAIL:
+        try:
+            EmailValidator()(target)
+        except ValidationError as exc:
+            raise ValidationError({"target": _("“%(value)s”不是有效的电子邮件地址。") % {"value": target}}) from exc
+        return
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"target": _("Webhook 地址须以 http:// 或 https:// 开头，并包含主机名。")})
+    if kind in CHAT_HOSTS:
+        if parts.hostname != CHAT_HOSTS[kind] or not chat_token(kind, target):
+            raise ValidationError(
+                {"target": _("请填写机器人的完整 Webhook 地址，形如 %(example)s") % {"example": CHAT_EXAMPLES[kind]}}
+            )
+    if secret and kind not in (NotificationChannel.Kind.DINGTALK, SIGNED):
+        raise ValidationError({"secret": _("只有钉钉机器人需要加签密钥。")})
+    if kind == SIGNED:
+        names = events if isinstance(events, list) else []
+        unknown = [name for name in names if name not in WEBHOOK_EVENTS]
+        if unknown or not names:
+            raise ValidationError(
+                {"events": _("请从支持的事件中选择：%(names)s") % {"names": ", ".join(WEBHOOK_EVENTS)}}
+            )
+
+
+def _as_domain_error(exc: ValidationError) -> DomainError:
+    field, messages = next(iter(exc.message_dict.items()))
+    return DomainError(messages[0], field=field)
+
+
+def channel_create(
+    *,
+    kind: str,
+    target: str,
+    user: Any = None,
+    group: ResponseGroup | None = None,
+    name: str = "",
+    secret: str = "",
+    actor: Any = None,
+) -> NotificationChannel:
+    """Add a person's or a group's channel that can deliver. With an actor (self-service), it must be
+    the actor's own channel or one of a group the actor manages; without one (admin, code) no
+    permission is checked."""
+    if actor is not None:
+        if user is not None and user.pk != actor.pk:
+            raise NotPermitted(_("只能为自己添加通知方式。"), field="user")
+        if group is not None and not channel_groups_managed_by(user=actor).filter(pk=group.pk).exists():
+            raise NotPermitted(
+                _("您不是该工作组的组长、副组长或本单位领导小组成员，不能管理其通知方式。"), field="group"
+            )
+    try:
+        channel_validate(
+            kind=kind,
+            target=target,
+            secret=secret,
+            user_id=user.pk if user else None,
+            group_id=group.pk if group else None,
+        )
+    except ValidationError as exc:
+        raise _as_domain_error(exc) from exc
+    return NotificationChannel.objects.create(
+        kind=kind, target=target.strip(), user=user, group=group, name=name, secret=secret, created_by=actor
+    )
+
+
+def channel_set_enabled(*, channel_id: int, actor: Any, enabled: bool) -> NotificationChannel:
+    """Switch one of the actor's manageable channels on or off; a disabled channel gets no new deliveries."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    if channel.enabled != enabled:
+        channel.enabled = enabled
+        channel.save(update_fields=["enabled"])
+    return channel
+
+
+def channel_delete(*, channel_id: int, actor: Any) -> NotificationChannel:
+    """Remove one of the actor's manageable channels together with its delivery log."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    channel.delete()
+    return channel
+
+
+def channel_send_test(*, channel_id: int, actor: Any) -> NotificationChannel:
+    """Send a test message now, with a short timeout, to a channel the actor manages (enabled or not).
+    Raises DeliveryFailed with the reason; nothing is queued or retried."""
+    channel = channel_get_managed(channel_id=channel_id, actor=actor)
+    try:
+        transport_send(
+            channel=channel,
+            message=Outgoing(
+                title=_("【测试】舆情应急处置平台通知测试"),
+                body=_("这是一条测试消息。收到即说明此通知方式配置正确，无需回复。"),
+                url="",
+                idempotency_key=f"test:c{channel.pk}:{uuid.uuid4().hex}",
+            ),
+            timeout=TEST_SEND_TIMEOUT_SECONDS,
+        )
+    except DeliveryFailed as exc:
+        # The person at the screen needs apprise's reason, not its log timestamps and levels.
+        raise DeliveryFailed(LOG_PREFIX.sub("", str(exc))) from exc
+    except Exception as exc:  # the user is shown why, never a server error
+        logger.exception("Test message to channel %s failed unexpectedly", channel.pk)
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+    return channel
+
+
+# --- a unit's signed webhooks (系统对接)
+
+
+def _require_unit_admin(actor: Any, organization_id: int) -> None:
+    if getattr(actor, "is_superuser", False):
+        return
+    if not Membership.objects.filter(user_id=actor.pk, organization_id=organization_id, is_unit_admin=True).exists():
+        raise NotPermitted(_("只有本单位管理员可以管理系统对接 Webhook。"))
+
+
+def _validated_subscription(target: str, event_names: list[str], organization_id: int) -> None:
+    try:
+        channel_validate(kind=SIGNED, target=target, organization_id=organization_id, events=list(event_names))
+    except ValidationError as exc:
+        error = _as_domain_error(exc)
+        if error.field == "target":
+            error.field = "target_url"
+        raise error from exc
+
+
+def subscription_create(
+    *, organization: Organization, actor: Any, name: str, target_url: str, event_names: list[str]
+) -> NotificationChannel:
+    """Subscribe another system's http(s) endpoint to events of the unit; a signing secret is made."""
+    _require_unit_admin(actor, organization.pk)
+    if not (name or "").strip():
+        raise DomainError(_("请填写名称。"), field="name")
+    _validated_subscription(target_url, event_names, organization.pk)
+    return NotificationChannel.objects.create(
+        organization=organization,
+        kind=SIGNED,
+        name=name.strip(),
+        target=target_url.strip(),
+        events=sorted(set(event_names)),
+        secret=secrets.token_hex(32),
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def subscription_update(*, subscription_id: int, actor: Any, **changes: Any) -> NotificationChannel:
+    """Change name, target, events or the active flag; `rotate_secret=True` issues a new secret."""
+    with transaction.atomic():
+        subscription = NotificationChannel.objects.select_for_update().get(pk=subscription_id, kind=SIGNED)
+        assert subscription.organization_id is not None
+        _require_unit_admin(actor, subscription.organization_id)
+        if "name" in changes:
+            if not (changes["name"] or "").strip():
+                raise DomainError(_("请填写名称。"), field="name")
+            subscription.name = changes["name"].strip()
+        target_url = changes.get("target_url", subscription.target)
+        event_names = changes.get("event_names", subscription.events)
+        _validated_subscription(target_url, event_names, subscription.organization_id)
+        subscription.target = target_url.strip()
+        subscription.events = sorted(set(event_names))
+        if "is_active" in changes:
+            subscription.enabled = bool(changes["is_active"])
+        if changes.get("rotate_secret"):
+            subscription.secret = secrets.token_hex(32)
+        subscription.save()
+    return subscription
+
+
+def subscription_delete(*, subscription_id: int, actor: Any) -> None:
+    subscription = NotificationChannel.objects.get(pk=subscription_id, kind=SIGNED)
+    assert subscription.organization_id is not None
+    _require_unit_admin(actor, subscription.organization_id)
+    subscription.delete()
+
+
+def delivery_resend(*, delivery_id: int, actor: Any) -> Delivery:
+    """ "Send again" (unit administrators, for their unit's system webhooks): the same row, with the
+    same event id, goes back in the queue for another round of attempts."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("channel").get(pk=delivery_id)
+        owner = delivery.channel.organization_id
+        if owner is None:
+            raise DomainError(_("投递不存在。"), code="not_found")
+        _require_unit_admin(actor, owner)
+        delivery.status = Delivery.Status.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = timezone.now() + services.DISPATCH_LEASE
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(lambda: services.deliveries_dispatch(delivery_ids=[delivery.pk]))
+    return delivery

@@ -1,0 +1,181 @@
+"""How one delivery leaves the system, per kind of channel (the rest of the outbox is the same for all):
+
+- e-mail through Django's mail settings;
+- WeCom / DingTalk / Feishu robots and a person's JSON webhook through apprise (not hand-written clients);
+- a signed webhook to another system: the event as JSON, signed with HMAC-SHA256 over the timestamp
+  and body (`X-OpinionOps-Signature: t=<unix>,v1=<hex>`), its event id in `X-OpinionOps-Delivery`.
+
+`transport_send` raises DeliveryFailed with the reason; it returns the receiver's HTTP status and
+(truncated) answer where there is one.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import apprise
+import requests
+from django.conf import settings
+from django.core.mail import get_connection, send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
+
+from notifications.models import NotificationChannel
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-OpinionOps-Signature"
+WEBHOOK_TIMEOUT_SECONDS = 10
+
+CHAT_HOSTS: dict[str, str] = {
+    NotificationChannel.Kind.WECOM: "qyapi.weixin.qq.com",
+    NotificationChannel.Kind.DINGTALK: "oapi.dingtalk.com",
+    NotificationChannel.Kind.FEISHU: "open.feishu.cn",
+}
+CHAT_EXAMPLES: dict[str, str] = {
+    NotificationChannel.Kind.WECOM: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
+    NotificationChannel.Kind.DINGTALK: "https://oapi.dingtalk.com/robot/send?access_token=…",
+    NotificationChannel.Kind.FEISHU: "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+}
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, message: str, response_status: int | None = None, response_body: str = "") -> None:
+        super().__init__(message)
+        self.response_status = response_status
+        self.response_body = response_body
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a transport sends: the words for people, the event for systems."""
+
+    title: str
+    body: str
+    url: str
+    idempotency_key: str
+    kind: str = ""
+    event_id: str = ""
+    payload: dict[str, Any] | None = None
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class Sent:
+    response_status: int | None = None
+    response_body: str = ""
+
+
+def chat_token(kind: str, target: str) -> str:
+    """The robot's key in its official webhook address, or '' when the address is not one."""
+    parts = urlsplit(target)
+    query = parse_qs(parts.query)
+    if kind == NotificationChannel.Kind.WECOM:
+        return (query.get("key") or [""])[0]
+    if kind == NotificationChannel.Kind.DINGTALK:
+        return (query.get("access_token") or [""])[0]
+    if kind == NotificationChannel.Kind.FEISHU and parts.path.startswith("/open-apis/bot/v2/hook/"):
+        return parts.path.rsplit("/", 1)[-1]
+    return ""
+
+
+def apprise_url(channel: NotificationChannel, idempotency_key: str) -> str:
+    """The apprise URL for a chat or JSON webhook channel, from the address the user pasted."""
+    kind, target = channel.kind, channel.target.strip()
+    if kind == NotificationChannel.Kind.WECOM:
+        return f"wecombot://{quote(chat_token(kind, target), safe='')}/"
+    if kind == NotificationChannel.Kind.DINGTALK:
+        token = quote(chat_token(kind, target), safe="")
+        return f"dingtalk://{quote(channel.secret, safe='')}@{token}/" if channel.secret else f"dingtalk://{token}/"
+    if kind == NotificationChannel.Kind.FEISHU:
+        return f"feishu://{quote(chat_token(kind, target), safe='')}/"
+    parts = urlsplit(target)
+    scheme = "jsons" if parts.scheme == "https" else "json"
+    query = f"{parts.query}&" if parts.query else ""
+    # Receivers drop repeats by this header: a send cut short by a killed worker is retried.
+    return f"{scheme}://{parts.netloc}{parts.path or '/'}?{query}+X-Idempotency-Key={quote(idempotency_key, safe='')}"
+
+
+# --- signed webhooks
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """`t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as sent in X-OpinionOps-Signature."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(secret: str, body: bytes, header: str, tolerance_seconds: int = 300, now: float | None = None) -> bool:
+    """What a receiver does: recompute the HMAC and refuse old timestamps (replays)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance_seconds:
+        return False
+    expected = sign(secret, body, timestamp).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def envelope(message: Outgoing) -> bytes:
+    data = {"id": message.event_id, "type": message.kind, "created_at": message.created_at, "data": message.payload}
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _send_signed(channel: NotificationChannel, message: Outgoing, timeout: float) -> Sent:
+    body = envelope(message)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "OpinionOps-Webhooks/1",
+        "X-OpinionOps-Event": message.kind,
+        "X-OpinionOps-Delivery": message.event_id,
+        SIGNATURE_HEADER: sign(channel.secret, body, int(time.time())),
+    }
+    try:
+        response = requests.post(channel.target, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as exc:
+        raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:2000]) from exc
+    text = response.text[:2000]
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"HTTP {response.status_code}", response.status_code, text)
+    return Sent(response.status_code, text)
+
+
+def transport_send(*, channel: NotificationChannel, message: Outgoing, timeout: float | None = None) -> Sent:
+    """Send one message on one channel; raise DeliveryFailed with the reason when it does not go out.
+    `timeout` (seconds) bounds connecting and reading; by default each transport's own applies."""
+    if channel.kind == NotificationChannel.Kind.SIGNED_WEBHOOK:
+        return _send_signed(channel, message, timeout or WEBHOOK_TIMEOUT_SECONDS)
+    text = f"{message.body}\n{message.url}".strip() if message.url else message.body
+    if channel.kind == NotificationChannel.Kind.EMAIL:
+        try:
+            connection = get_connection(fail_silently=False, timeout=timeout) if timeout else None
+            send_mail(
+                message.title,
+                text,
+                settings.DEFAULT_FROM_EMAIL,
+                [channel.target],
+                fail_silently=False,
+                connection=connection,
+            )
+        except Exception as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+        return Sent()
+    notifier = apprise.Apprise()
+    address = apprise_url(channel, message.idempotency_key)
+    if timeout:
+        address += f"{'&' if '?' in address else '?'}cto={timeout}&rto={timeout}"
+    if not notifier.add(address):
+        raise DeliveryFailed(_("渠道地址无效，无法发送。"))
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        ok = notifier.notify(title=message.title, body=text)
+        log = captured.getvalue()
+    if not ok:
+        raise DeliveryFailed((log.strip() or _("渠道返回失败。"))[-1000:])
+    return Sent()
