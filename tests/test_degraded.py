@@ -5,7 +5,7 @@ for the sweepers when the broker is back."""
 from typing import Any
 from unittest import mock
 
-from django.test import override_settings
+from django.test import TransactionTestCase, override_settings
 from kombu.exceptions import OperationalError as BrokerDown
 
 from integrations.testing import ApiTestCase
@@ -70,3 +70,58 @@ class BrokerDownTests(ApiTestCase):
         self.assertEqual(len(logs.records), 1)
         pending = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__isnull=False)
         self.assertEqual(pending.count(), 2)  # both due in the database: the sweeper sends them
+
+
+def deadlock() -> Exception:
+    """What Django raises when PostgreSQL chose this transaction as a deadlock's victim."""
+    from django.db import OperationalError
+
+    cause = type("DeadlockDetected", (Exception,), {"sqlstate": "40P01"})("deadlock detected")
+    error = OperationalError("deadlock detected")
+    error.__cause__ = cause
+    return error
+
+
+class RetryTests(TransactionTestCase):
+    """Outside any transaction (as a request or a task calls it), a service that loses a deadlock is
+    run again as a whole."""
+
+    def test_the_service_is_run_again_after_a_deadlock(self) -> None:
+        from django.utils import timezone
+
+        from incidents.services import incidents as svc
+        from opinion_ops.testing import make_unit, make_user
+
+        unit = make_unit("示范区教育局", "district")
+        bob, ann = make_user("bob", unit, "monitoring"), make_user("ann", unit, "analysis")
+        incident = svc.incident_create(actor=bob, title="重试", discovered_at=timezone.now())
+        real = svc.incident_lock
+        calls: list[int] = []
+
+        def lose_once(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            if len(calls) == 1:
+                raise deadlock()
+            return real(*args, **kwargs)
+
+        with mock.patch.object(svc, "incident_lock", side_effect=lose_once):
+            svc.incident_start_assessment(incident_id=incident.pk, actor=ann)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(type(incident).objects.get(pk=incident.pk).state, "assessing")
+
+
+class DeadlockTests(ApiTestCase):
+    """A write that keeps losing to concurrent changes is answered "busy" (API 503, page 503) — never a 500."""
+
+    def test_the_api_and_the_page_answer_busy_when_it_keeps_losing(self) -> None:
+        from incidents.services import incidents as svc
+
+        incident = self.log_incident()
+        with mock.patch.object(svc, "incident_lock", side_effect=deadlock()):
+            response = self.client_for(self.ann).post(f"/api/v1/incidents/{incident.pk}/start-assessment/")
+            self.assertError(response, 503, "busy")
+            self.assertEqual(response["Retry-After"], "1")
+            self.client.login(username="ann", password=PASSWORD)
+            page = self.client.post(f"/incidents/{incident.pk}/act/start_assessment/")
+            self.assertContains(page, "系统繁忙", status_code=503)
+        self.assertEqual(type(incident).objects.get(pk=incident.pk).state, "monitoring")

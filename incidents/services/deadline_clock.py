@@ -375,13 +375,16 @@ def deadline_acknowledge(*, deadline_id: int, actor: Any) -> Deadline:
 
 def deadlines_resume_for_superior(*, incident: Any) -> int:
     """The incident was just reported up: missed clocks whose climb stopped short of the superior
-    unit go on to it. Call holding the incident's lock."""
+    unit go on to it, one interval after their last rung. Call holding the incident's lock."""
     from incidents.services.locking import clocks_lock
 
     resumed = 0
+    now = timezone.now()
     for clock in clocks_lock(incident, status=Deadline.Status.MISSED, acknowledged_at__isnull=True, late_logged=False):
         if clock.next_action_at is None:
-            clock.next_action_at = timezone.now()
+            # One interval after the rung reached last, as every rung.
+            after_last = (clock.last_escalated_at or now) + _interval(clock)
+            clock.next_action_at = max(now, after_last)
             clock.save()
             resumed += 1
     return resumed

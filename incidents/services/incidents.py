@@ -33,7 +33,7 @@ from incidents.services.timeline import timeline_record
 from opinion_ops.db import retry_on_conflict
 from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
 from organizations.models import ResponseGroup
-from organizations.roles import Role, user_has_role, user_organization_id
+from organizations.roles import Role, user_has_role, user_organization_id, user_roles
 
 CLOCK_SKEW = timedelta(minutes=5)
 EDITABLE_FIELDS = (
@@ -118,8 +118,6 @@ def incident_create(
     """Log an incident in the actor's unit under its active plan, give it the unit's next number
     and plan its clocks. An incident marked `logged_late` (后补登记) records clocks already past due
     as missed without paging anyone."""
-    from organizations.roles import user_roles
-
     organization_id = user_organization_id(actor)
     if organization_id is None or not user_roles(actor, organization_id):
         raise NotPermitted(_("只有本单位应急工作组成员可以登记舆情。"))

@@ -177,17 +177,30 @@ class EscalationTests(ClockTestCase):
 
     def test_the_superior_hears_only_of_incidents_reported_up_to_it_with_unit_number_and_link(self) -> None:
         self.at(START + 30 * MIN)
-        self.at(START + 60 * MIN)
-        self.at(START + 75 * MIN)
+        self.at(START + 60 * MIN)  # the group head
+        self.at(START + 75 * MIN)  # the leadership group, the last rung while not reported up
+        self.at(START + 120 * MIN)
         self.assertEqual(self.titles(self.sam), [])
         self.escalate_up()  # a leader reports it up: the stopped climb goes on to the superior unit
-        self.at(START + 76 * MIN)
+        self.at(START + 121 * MIN)
         note = Notification.objects.get(recipient=self.sam, deadline=self.oral)
+        self.assertEqual(self.rungs()[-1], ("escalation", "superior"))
         self.assertIn("示范区教育局", note.title)
         self.assertIn(self.incident.reference, note.title)
         self.assertTrue(note.url.startswith("http"), note.url)
         self.assertIn(f"/incidents/{self.incident.pk}/", note.url)
         self.assertIn("示范区教育局", note.body)
+
+    def test_reporting_up_right_after_a_rung_keeps_the_superior_one_interval_behind_it(self) -> None:
+        self.at(START + 30 * MIN)
+        self.at(START + 45 * MIN)
+        self.at(START + 60 * MIN)  # the leadership group: the last rung while not reported up
+        self.clock.move_to(START + 61 * MIN)
+        self.escalate_up()
+        self.at(START + 62 * MIN)
+        self.assertEqual(self.titles(self.sam, self.oral), [])
+        self.at(START + 75 * MIN)
+        self.assertEqual(self.rungs()[-1], ("escalation", "superior"))
 
     def test_a_level_whose_tier_is_the_superior_unit_puts_it_on_the_chain(self) -> None:
         svc.incident_start_assessment(incident_id=self.incident.pk, actor=self.ann)
