@@ -39,6 +39,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
+# Django's deployment checks on production settings; the secret is made up for this run only.
+	OPINION_OPS_ENV=production DEBUG=false ALLOWED_HOSTS=example.org SITE_URL=https://example.org \
+		DATABASE_URL=postgres://check@127.0.0.1:5432/check REDIS_URL=redis://127.0.0.1:6379/0 \
+		SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 ## make test: install and run the whole suite (lint, types, migrations check, tests).
 test: install browser-deps lint

@@ -11,6 +11,23 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Two-factor sign-in is off unless a test turns it on (override_settings(TWO_FACTOR_REQUIRED=True)).
+    settings.TWO_FACTOR_REQUIRED = False
+    _flush_past_append_only_triggers()
+
+
+def _flush_past_append_only_triggers() -> None:
+    """Transactional tests empty every table between tests with TRUNCATE, which the append-only
+    triggers refuse (opinion_ops.append_only); the test database's superuser switches ordinary
+    triggers off for that one statement, as an application role cannot."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    execute_sql_flush = DatabaseOperations.execute_sql_flush
+
+    def flush(self: DatabaseOperations, sql_list: list[str]) -> None:
+        execute_sql_flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = flush  # type: ignore[method-assign,assignment]
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +39,23 @@ def _empty_cache() -> None:
 
     cache.clear()
     frozen_plan_parts_forget()
+
+
+# A public address for the made-up host names tests use (hooks.example.cn …): no test needs the
+# network, and the outbound policy refuses names that resolve nowhere.
+TEST_PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _public_test_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipaddress
+
+    from opinion_ops import links_policy
+
+    def resolve(host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host.strip("[]")))]
+        except ValueError:
+            return ["127.0.0.1"] if host == "localhost" else [TEST_PUBLIC_ADDRESS]
+
+    monkeypatch.setattr(links_policy, "resolve", resolve)

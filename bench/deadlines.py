@@ -48,6 +48,8 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/opinion_ops_bench_a")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_ops.settings")
+# The webhook stand-in listens on this machine: the outbound policy must allow it.
+os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.1/32")
 
 from opinion_ops.worker_harness import WebhookSink, process_start, process_stop  # noqa: E402
 

@@ -1,7 +1,8 @@
-"""The Django admin: where administrators configure units, plans, groups and people.
+"""The operators' admin (superusers only): units, plans, incidents and clocks.
 
-Superusers see every unit; a staff user who is a unit admin sees and edits only their own unit.
-Plan versions that are active or superseded are read-only: "创建修订草稿" copies them.
+Units configure their own plans in 单位设置; here operators set up new units and look after the
+clocks (release those the sweeper set aside). Plan versions that are active or superseded are
+read-only: "创建修订草稿" copies them.
 """
 
 from typing import Any
@@ -12,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import (
+    Approval,
     Deadline,
     DeadlineRule,
     EmergencyPlan,
@@ -25,7 +27,7 @@ from incidents.services import incidents as incident_services
 from incidents.services.deadline_clock import deadlines_release
 from incidents.services.plans import plan_activate, plan_create_default, plan_create_revision
 from opinion_ops.errors import DomainError
-from organizations.admin import UnitScopedAdmin
+from organizations.admin import AuditedAdmin
 from organizations.models import Membership, Organization
 from organizations.services import response_groups_create_default
 
@@ -47,12 +49,16 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
+    audit_category = "unit"
     list_display = ["name", "code", "parent"]
     search_fields = ["name", "code"]
     prepopulated_fields = {"code": ["name"]}
     inlines = [MembershipInline]
     actions = ["set_up_default_plan"]
+
+    def audit_unit(self, obj: Any) -> int | None:
+        return obj.pk  # type: ignore[no-any-return]
 
     @admin.action(description=_("创建默认预案和工作组"))
     def set_up_default_plan(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
@@ -98,7 +104,8 @@ class DeadlineRuleInline(FrozenPlanInlineMixin, admin.StackedInline):
 
 
 @admin.register(EmergencyPlan)
-class EmergencyPlanAdmin(UnitScopedAdmin):
+class EmergencyPlanAdmin(AuditedAdmin):
+    audit_category = "plan"
     list_display = ["title", "organization", "version", "status", "activated_at"]
     list_filter = ["organization", "status"]
     readonly_fields = ["status", "activated_at", "based_on", "created_by", "created_at"]
@@ -171,7 +178,7 @@ def _transition_action(name: str, label: Any) -> Any:
 
 
 @admin.register(Incident)
-class IncidentAdmin(UnitScopedAdmin):
+class IncidentAdmin(admin.ModelAdmin):
     """Read-only: incidents change only through the workflow (services), never by editing rows."""
 
     list_display = ["title", "organization", "state", "level", "discovered_at", "is_drill"]
@@ -201,11 +208,10 @@ class IncidentAdmin(UnitScopedAdmin):
 
 
 @admin.register(Deadline)
-class DeadlineAdmin(UnitScopedAdmin):
+class DeadlineAdmin(admin.ModelAdmin):
     """Read-only: clocks change only through the services. Operators find here the clocks the
     sweeper set aside after a failure (filter 处理失败次数 > 0) and put them back to work."""
 
-    unit_path = "incident__organization"
     list_display = ["name", "incident", "status", "due_at", "next_action_at", "escalation_rung", "sweep_failures"]
     list_filter = ["status", "kind", SetAsideFilter]
     list_select_related = ["incident"]
@@ -223,3 +229,23 @@ class DeadlineAdmin(UnitScopedAdmin):
     def release(self, request: HttpRequest, queryset: QuerySet[Deadline]) -> None:
         count = deadlines_release(deadline_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("已重新排队 %(n)s 个时限。") % {"n": count})
+
+
+@admin.register(Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    """Read-only: approvals are append-only evidence (manage.py verify_record checks them)."""
+
+    list_display = ["decided_at", "incident", "decision", "actor", "version_number"]
+    list_filter = ["decision"]
+    list_select_related = ["incident", "actor"]
+    search_fields = ["incident__reference", "incident__title", "comment"]
+    readonly_fields = [field.name for field in Approval._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -15,3 +15,7 @@ class IncidentsConfig(AppConfig):
         events.subscribe("*", dashboard_statistics_forget)
         health_check_register("clock sweeper", sweeper_check)
         health_check_register("set-aside clocks", set_aside_check)
+
+        from organizations.sections import Section, section_register
+
+        section_register(Section("plans", _("应急预案"), "unit_plans:list", "manage_plans", order=30))

@@ -66,13 +66,6 @@ class IncidentCreateForm(forms.Form):
         if not self.is_bound:
             self.initial.setdefault("discovered_at", now_local())
 
-    def clean_source_links(self) -> str:
-        lines = [line.strip() for line in self.cleaned_data["source_links"].splitlines() if line.strip()]
-        for line in lines:
-            if not line.startswith(("http://", "https://")):
-                raise forms.ValidationError(_("链接须以 http:// 或 https:// 开头：%(link)s"), params={"link": line})
-        return "\n".join(lines)
-
 
 class AssessmentForm(forms.Form):
     nature = forms.CharField(label=_("舆情性质"), widget=forms.Textarea(attrs={"rows": 2}))
@@ -161,7 +154,7 @@ class MeasureForm(forms.Form):
     kind = forms.ChoiceField(label=_("措施"), choices=Measure.Kind.choices)
     description = forms.CharField(label=_("具体情况"), widget=forms.Textarea(attrs={"rows": 2}))
     target = forms.CharField(label=_("对象（平台、部门或媒体）"), max_length=200, required=False)
-    url = forms.URLField(label=_("相关链接"), max_length=1000, required=False, assume_scheme="https")
+    url = forms.CharField(label=_("相关链接"), max_length=1000, required=False)
     taken_at = local_datetime_field(_("采取时间"))
     outcome = forms.CharField(label=_("结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -257,7 +250,7 @@ class StatementDecideForm(VersionedForm):
 
 class StatementPublishForm(VersionedForm):
     channel = forms.CharField(label=_("发布渠道"), max_length=200)
-    url = forms.URLField(label=_("发布链接"), max_length=1000, required=False, assume_scheme="https")
+    url = forms.CharField(label=_("发布链接"), max_length=1000, required=False)
     published_at = local_datetime_field(_("发布时间"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.stepup import second_factor_require
 from incidents.models import Deadline, Incident, Report, Statement
 from incidents.states import (
     ASSESSMENT_STATES,
@@ -81,6 +82,8 @@ class Rule:
     record: str = ""
     who: Callable[[Any, Incident, Any], bool] | None = None
     checks: tuple[Check, ...] = ()
+    # Asks a person at the keyboard for a fresh second factor (accounts.stepup) when it is taken.
+    step_up: bool = False
 
     def state_allows(self, incident: Incident) -> bool:
         if self.transition:
@@ -215,6 +218,33 @@ def _statement_can(method: str) -> Check:
         )
 
     return check
+
+
+def _four_eyes_statement(actor: Any, incident: Incident, statement: Statement) -> Refusal | None:
+    """A plan with 审定回避 (EmergencyPlan.four_eyes): whoever drafted the statement or wrote the
+    version being decided may not decide on it."""
+    if not incident.plan.four_eyes:
+        return None
+    actor_id = getattr(actor, "pk", None)
+    # The page prefetches the versions; the service reads them once.
+    versions = list(statement.versions.all())  # type: ignore[attr-defined]
+    current = max(versions, key=lambda version: version.number, default=None)
+    if statement.created_by_id == actor_id or (current is not None and current.author_id == actor_id):
+        return Refusal(
+            NotPermitted,
+            _("本预案要求审定回避（四眼原则）：您起草或撰写了这份回应稿，不能审定自己的稿件，请由其他领导审定。"),
+        )
+    return None
+
+
+def _four_eyes_report(actor: Any, incident: Incident, report: Report) -> Refusal | None:
+    """A plan with 审定回避 (EmergencyPlan.four_eyes): the reporter may not sign their own report."""
+    if incident.plan.four_eyes and report.reported_by_id == getattr(actor, "pk", None):
+        return Refusal(
+            NotPermitted,
+            _("本预案要求审定回避（四眼原则）：您是这份报告的报告人，不能审阅自己的报告，请由其他领导审阅。"),
+        )
+    return None
 
 
 RULES: dict[str, Rule] = {
@@ -375,7 +405,8 @@ RULES: dict[str, Rule] = {
             _("只有领导小组成员可以审阅报告。"),
             roles=LEADERS,
             record="report",
-            checks=(_written_unsigned,),
+            checks=(_written_unsigned, _four_eyes_report),
+            step_up=True,
         ),
         Rule(
             "waive_deadline",
@@ -384,6 +415,7 @@ RULES: dict[str, Rule] = {
             roles=LEADERS,
             record="deadline",
             checks=(_clock_open,),
+            step_up=True,
         ),
         Rule(
             "close_deadline",
@@ -392,6 +424,7 @@ RULES: dict[str, Rule] = {
             roles=LEADERS,
             record="deadline",
             checks=(_clock_open,),
+            step_up=True,
         ),
         Rule(
             "confirm_deadline",
@@ -400,6 +433,7 @@ RULES: dict[str, Rule] = {
             roles=LEADERS,
             record="deadline",
             checks=(_clock_late_but_claimed_on_time,),
+            step_up=True,
         ),
         Rule(
             "acknowledge_deadline",
@@ -431,7 +465,8 @@ RULES: dict[str, Rule] = {
             _("只有领导小组成员可以审定回应稿。"),
             roles=LEADERS,
             record="statement",
-            checks=(_statement_can("approve"),),
+            checks=(_statement_can("approve"), _four_eyes_statement),
+            step_up=True,
         ),
         Rule(
             "publish_statement",
@@ -479,6 +514,8 @@ def require(action: str, actor: Any, incident: Incident, record: Any = None) -> 
     refusal = decide(action, actor, incident, record)
     if refusal is not None:
         raise refusal.exception()
+    if RULES[action].step_up:
+        second_factor_require(actor)
 
 
 def available_actions(actor: Any, incident: Incident) -> list[str]:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import ApiToken
 from integrations.tokens import api_token_issue, api_token_revoke
-from organizations.admin import UnitScopedAdmin
 from organizations.models import Membership
 
 
@@ -35,7 +34,7 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(UnitScopedAdmin):
+class ApiTokenAdmin(admin.ModelAdmin):
     form = ApiTokenForm
     list_display = [
         "name",

@@ -1,11 +1,10 @@
 from django.contrib import admin
 
-from incidents.admin import UnitScopedAdmin
 from monitoring.models import Mention
 
 
 @admin.register(Mention)
-class MentionAdmin(UnitScopedAdmin):
+class MentionAdmin(admin.ModelAdmin):
     list_display = ["text", "platform", "author_handle", "captured_at", "incident"]
     list_filter = ["platform", "organization"]
     search_fields = ["text", "author_handle", "url"]

@@ -13,6 +13,7 @@ from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
 from monitoring.models import Mention, mention_content_hash
 from opinion_ops.errors import DomainError, NotPermitted
+from opinion_ops.links_policy import http_url_check
 from organizations.roles import Role, user_has_role, user_organization_id
 
 
@@ -35,10 +36,11 @@ def mention_create(
         raise DomainError(_("请选择平台。"), field="platform")
     if not (text or "").strip():
         raise DomainError(_("请填写内容。"), field="text")
+    url = http_url_check(url, field="url") if (url or "").strip() else ""
     now = timezone.now()
     if published_at is not None and published_at > now:
         raise DomainError(_("发布时间不能晚于当前时间。"), field="published_at")
-    content_hash = mention_content_hash(url or "", text)
+    content_hash = mention_content_hash(url, text)
     with transaction.atomic():
         if Mention.objects.filter(organization_id=organization_id, content_hash=content_hash).exists():
             raise DomainError(_("这条信息已经录入过。"), field="text", code="duplicate")

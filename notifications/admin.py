@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from incidents.models import DeadlineSignal
-from notifications.channels import channel_validate
+from notifications.channels import channel_unit_id, channel_validate
 from notifications.models import Delivery, DeliveryAttempt, Notification, NotificationChannel
 from notifications.services import deliveries_retry
+from organizations.admin import AuditedAdmin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,12 +51,16 @@ class NotificationChannelForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(NotificationChannel)
-class NotificationChannelAdmin(admin.ModelAdmin):
+class NotificationChannelAdmin(AuditedAdmin):
+    audit_category = "channel"
     form = NotificationChannelForm
     list_display = ["__str__", "kind", "name", "user", "group", "organization", "enabled", "created_at"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "user__username", "group__name", "organization__name"]
     raw_id_fields = ["user", "group", "organization", "created_by"]
+
+    def audit_unit(self, obj: NotificationChannel) -> int | None:
+        return channel_unit_id(obj)
 
 
 class DeliveryAttemptInline(admin.TabularInline):

@@ -13,3 +13,8 @@ class NotificationsConfig(AppConfig):
 
         routing.connect()
         health_check_register("outbox", outbox_check)
+
+        from organizations.sections import Section, section_register
+
+        section_register(Section("webhooks", _("系统对接"), "unit_webhooks:list", "manage_webhooks", order=50))
+        section_register(Section("channels", _("工作组通知方式"), "notifications:channels", "manage_groups", order=60))

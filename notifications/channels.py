@@ -20,7 +20,10 @@ from notifications.routing import WEBHOOK_EVENTS
 from notifications.selectors import channel_get_managed, channel_groups_managed_by
 from notifications.transports import CHAT_EXAMPLES, CHAT_HOSTS, DeliveryFailed, Outgoing, chat_token, transport_send
 from opinion_ops.errors import DomainError, NotPermitted
+from opinion_ops.links_policy import http_url_check, outbound_check
+from organizations.audit import audit_record, changed
 from organizations.models import Membership, Organization, ResponseGroup
+from organizations.policies import unit_require
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,63 @@ logger = logging.getLogger(__name__)
 TEST_SEND_TIMEOUT_SECONDS = 5
 LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ - [A-Z]+ - ", re.MULTILINE)
 SIGNED = NotificationChannel.Kind.SIGNED_WEBHOOK
+CHANNEL_SNAPSHOT = ("kind", "name", "target", "enabled", "events")
+
+
+def channel_unit_id(channel: NotificationChannel) -> int | None:
+    """The unit whose audit trail records changes to this channel."""
+    if channel.organization_id is not None:
+        return channel.organization_id
+    if channel.group is not None:
+        return channel.group.organization_id
+    return Membership.objects.filter(user_id=channel.user_id or 0).values_list("organization_id", flat=True).first()
+
+
+def _channel_snapshot(channel: NotificationChannel) -> dict[str, Any]:
+    # The signing secret and a robot's key are never written to the trail: only whether one is set.
+    values = {name: getattr(channel, name) for name in CHANNEL_SNAPSHOT}
+    values["secret_set"] = bool(channel.secret)
+    if channel.kind in CHAT_HOSTS:
+        values["target"] = redacted_target(channel.kind, channel.target)
+    return values
+
+
+def redacted_target(kind: str, target: str) -> str:
+    """A robot address without its key (the key alone lets anyone post to the group)."""
+    token = chat_token(kind, target)
+    return target.replace(token, token[:4] + "…") if token else target
+
+
+def _channel_owner_label(channel: NotificationChannel) -> str:
+    if channel.group is not None:
+        return channel.group.name
+    if channel.organization_id is not None:
+        return _("系统对接")
+    user = channel.user
+    return user.get_full_name() or user.get_username() if user is not None else ""
+
+
+def _audit_channel(
+    channel: NotificationChannel, actor: Any, verb: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> None:
+    signed = channel.kind == SIGNED
+    category = "webhook" if signed else "channel"
+    audit_record(
+        organization=channel_unit_id(channel),
+        actor=actor,
+        action=f"{category}.{verb}",
+        target=channel,
+        target_type="notificationchannel",
+        summary=_("%(what)s%(verb)s：%(owner)s · %(name)s")
+        % {
+            "what": _("系统对接 Webhook") if signed else _("通知方式"),
+            "verb": {"create": _("新增"), "update": _("修改"), "delete": _("删除"), "resend": _("重新发送")}[verb],
+            "owner": _channel_owner_label(channel),
+            "name": channel.name or channel.get_kind_display(),
+        },
+        before=before,
+        after=after,
+    )
 
 
 def channel_validate(
@@ -57,9 +117,11 @@ def channel_validate(
         except ValidationError as exc:
             raise ValidationError({"target": _("“%(value)s”不是有效的电子邮件地址。") % {"value": target}}) from exc
         return
+    try:
+        http_url_check(target, field="target")
+    except DomainError as exc:
+        raise ValidationError({"target": _("Webhook 地址须以 http:// 或 https:// 开头，并包含主机名。")}) from exc
     parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"target": _("Webhook 地址须以 http:// 或 https:// 开头，并包含主机名。")})
     if kind in CHAT_HOSTS:
         if parts.hostname != CHAT_HOSTS[kind] or not chat_token(kind, target):
             raise ValidationError(
@@ -74,6 +136,13 @@ def channel_validate(
             raise ValidationError(
                 {"events": _("请从支持的事件中选择：%(names)s") % {"names": ", ".join(WEBHOOK_EVENTS)}}
             )
+    if kind not in CHAT_HOSTS:
+        # An address someone typed: it must not lead into this machine or the intranet (checked
+        # again at every send, where the connection is actually made).
+        try:
+            outbound_check(target, field="target")
+        except DomainError as exc:
+            raise ValidationError({"target": str(exc.message)}) from exc
 
 
 def _as_domain_error(exc: ValidationError) -> DomainError:
@@ -111,24 +180,33 @@ def channel_create(
         )
     except ValidationError as exc:
         raise _as_domain_error(exc) from exc
-    return NotificationChannel.objects.create(
-        kind=kind, target=target.strip(), user=user, group=group, name=name, secret=secret, created_by=actor
-    )
+    with transaction.atomic():
+        channel = NotificationChannel.objects.create(
+            kind=kind, target=target.strip(), user=user, group=group, name=name, secret=secret, created_by=actor
+        )
+        _audit_channel(channel, actor, "create", None, _channel_snapshot(channel))
+    return channel
 
 
 def channel_set_enabled(*, channel_id: int, actor: Any, enabled: bool) -> NotificationChannel:
     """Switch one of the actor's manageable channels on or off; a disabled channel gets no new deliveries."""
-    channel = channel_get_managed(channel_id=channel_id, actor=actor)
-    if channel.enabled != enabled:
-        channel.enabled = enabled
-        channel.save(update_fields=["enabled"])
+    with transaction.atomic():
+        channel = channel_get_managed(channel_id=channel_id, actor=actor)
+        if channel.enabled != enabled:
+            before = _channel_snapshot(channel)
+            channel.enabled = enabled
+            channel.save(update_fields=["enabled"])
+            _audit_channel(channel, actor, "update", before, _channel_snapshot(channel))
     return channel
 
 
 def channel_delete(*, channel_id: int, actor: Any) -> NotificationChannel:
     """Remove one of the actor's manageable channels together with its delivery log."""
-    channel = channel_get_managed(channel_id=channel_id, actor=actor)
-    channel.delete()
+    with transaction.atomic():
+        channel = channel_get_managed(channel_id=channel_id, actor=actor)
+        before = _channel_snapshot(channel)
+        _audit_channel(channel, actor, "delete", before, None)
+        channel.delete()
     return channel
 
 
@@ -160,10 +238,7 @@ def channel_send_test(*, channel_id: int, actor: Any) -> NotificationChannel:
 
 
 def _require_unit_admin(actor: Any, organization_id: int) -> None:
-    if getattr(actor, "is_superuser", False):
-        return
-    if not Membership.objects.filter(user_id=actor.pk, organization_id=organization_id, is_unit_admin=True).exists():
-        raise NotPermitted(_("只有本单位管理员可以管理系统对接 Webhook。"))
+    unit_require("manage_webhooks", actor, organization_id)
 
 
 def _validated_subscription(target: str, event_names: list[str], organization_id: int) -> None:
@@ -184,15 +259,18 @@ def subscription_create(
     if not (name or "").strip():
         raise DomainError(_("请填写名称。"), field="name")
     _validated_subscription(target_url, event_names, organization.pk)
-    return NotificationChannel.objects.create(
-        organization=organization,
-        kind=SIGNED,
-        name=name.strip(),
-        target=target_url.strip(),
-        events=sorted(set(event_names)),
-        secret=secrets.token_hex(32),
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
+    with transaction.atomic():
+        subscription = NotificationChannel.objects.create(
+            organization=organization,
+            kind=SIGNED,
+            name=name.strip(),
+            target=target_url.strip(),
+            events=sorted(set(event_names)),
+            secret=secrets.token_hex(32),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        _audit_channel(subscription, actor, "create", None, _channel_snapshot(subscription))
+    return subscription
 
 
 def subscription_update(*, subscription_id: int, actor: Any, **changes: Any) -> NotificationChannel:
@@ -201,6 +279,7 @@ def subscription_update(*, subscription_id: int, actor: Any, **changes: Any) -> 
         subscription = NotificationChannel.objects.select_for_update().get(pk=subscription_id, kind=SIGNED)
         assert subscription.organization_id is not None
         _require_unit_admin(actor, subscription.organization_id)
+        before = _channel_snapshot(subscription)
         if "name" in changes:
             if not (changes["name"] or "").strip():
                 raise DomainError(_("请填写名称。"), field="name")
@@ -212,17 +291,25 @@ def subscription_update(*, subscription_id: int, actor: Any, **changes: Any) -> 
         subscription.events = sorted(set(event_names))
         if "is_active" in changes:
             subscription.enabled = bool(changes["is_active"])
-        if changes.get("rotate_secret"):
+        rotated = bool(changes.get("rotate_secret"))
+        if rotated:
             subscription.secret = secrets.token_hex(32)
         subscription.save()
+        after = _channel_snapshot(subscription)
+        if rotated:
+            after["secret_rotated"] = True
+        if changed(before, after):
+            _audit_channel(subscription, actor, "update", before, after)
     return subscription
 
 
 def subscription_delete(*, subscription_id: int, actor: Any) -> None:
-    subscription = NotificationChannel.objects.get(pk=subscription_id, kind=SIGNED)
-    assert subscription.organization_id is not None
-    _require_unit_admin(actor, subscription.organization_id)
-    subscription.delete()
+    with transaction.atomic():
+        subscription = NotificationChannel.objects.select_for_update().get(pk=subscription_id, kind=SIGNED)
+        assert subscription.organization_id is not None
+        _require_unit_admin(actor, subscription.organization_id)
+        _audit_channel(subscription, actor, "delete", _channel_snapshot(subscription), None)
+        subscription.delete()
 
 
 def delivery_resend(*, delivery_id: int, actor: Any) -> Delivery:
@@ -238,5 +325,6 @@ def delivery_resend(*, delivery_id: int, actor: Any) -> Delivery:
         delivery.attempts = 0
         delivery.next_attempt_at = timezone.now() + services.DISPATCH_LEASE
         delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        _audit_channel(delivery.channel, actor, "resend", None, {"delivery": delivery.pk, "event": delivery.kind})
         transaction.on_commit(lambda: services.deliveries_dispatch(delivery_ids=[delivery.pk]))
     return delivery

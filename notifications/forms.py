@@ -47,3 +47,25 @@ class ChannelForm(forms.Form):
         if not groups:
             # Only people who manage a group choose an owner; everyone else adds their own channels.
             group_field.widget = forms.HiddenInput()
+
+
+class WebhookForm(forms.Form):
+    """单位设置 → 系统对接: a subscription of another system to the unit's events."""
+
+    name = forms.CharField(label=_("名称"), max_length=100, help_text=_("如“市舆情监测平台”。"))
+    target_url = forms.CharField(
+        label=_("接收地址"),
+        max_length=1000,
+        help_text=_("对方系统接收事件的 https:// 地址；须为公网地址，内网地址须由运维列入允许范围。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("订阅事件"), choices=(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from notifications.routing import WEBHOOK_EVENTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = [(name, f"{label}（{name}）") for name, label in WEBHOOK_EVENTS.items()]  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from notifications.models import Notification, NotificationChannel
 from opinion_ops.errors import DomainError
 from organizations.models import GroupMember, ResponseGroup
-from organizations.roles import Role, user_has_role, user_organization_id
+from organizations.roles import Role, user_has_role, user_is_unit_admin, user_organization_id
 
 
 def notifications_for(*, user: Any) -> QuerySet[Notification]:
@@ -31,12 +31,13 @@ def notifications_unread_count(*, user: Any) -> int:
 
 def channel_groups_managed_by(*, user: Any) -> QuerySet[ResponseGroup]:
     """The working groups whose channels the user may manage: every group of their own unit for a
-    leader (领导小组), otherwise the groups they head or deputy-head. Never another unit's groups."""
+    leader (领导小组) or the unit's administrator, otherwise the groups they head or deputy-head.
+    Never another unit's groups."""
     org_id = user_organization_id(user)
     if org_id is None:
         return ResponseGroup.objects.none()
     groups = ResponseGroup.objects.filter(organization_id=org_id)
-    if user_has_role(user, org_id, Role.LEADER):
+    if user_has_role(user, org_id, Role.LEADER) or user_is_unit_admin(user):
         return groups
     return groups.filter(
         pk__in=GroupMember.objects.filter(

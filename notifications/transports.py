@@ -1,9 +1,14 @@
 """How one delivery leaves the system, per kind of channel (the rest of the outbox is the same for all):
 
 - e-mail through Django's mail settings;
-- WeCom / DingTalk / Feishu robots and a person's JSON webhook through apprise (not hand-written clients);
-- a signed webhook to another system: the event as JSON, signed with HMAC-SHA256 over the timestamp
-  and body (`X-OpinionOps-Signature: t=<unix>,v1=<hex>`), its event id in `X-OpinionOps-Delivery`.
+- WeCom / DingTalk / Feishu robots through apprise (not hand-written clients); their hosts are the
+  vendors' fixed public addresses;
+- a person's JSON webhook (apprise's JSON format: version, title, message, type) and a signed webhook
+  to another system (the event as JSON, signed with HMAC-SHA256 over the timestamp and body,
+  `X-OpinionOps-Signature: t=<unix>,v1=<hex>`, its event id in `X-OpinionOps-Delivery`): both are
+  addresses people typed, so both go through the outbound policy's session
+  (opinion_ops.links_policy), which refuses private, loopback and metadata addresses again at the
+  moment of connecting.
 
 `transport_send` raises DeliveryFailed with the reason; it returns the receiver's HTTP status and
 (truncated) answer where there is one.
@@ -26,6 +31,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
 from notifications.models import NotificationChannel
+from opinion_ops.links_policy import OutboundBlocked, outbound_failure, outbound_session
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +91,7 @@ def chat_token(kind: str, target: str) -> str:
 
 
 def apprise_url(channel: NotificationChannel, idempotency_key: str) -> str:
-    """The apprise URL for a chat or JSON webhook channel, from the address the user pasted."""
+    """The apprise URL for a chat-robot channel, from the address the user pasted."""
     kind, target = channel.kind, channel.target.strip()
     if kind == NotificationChannel.Kind.WECOM:
         return f"wecombot://{quote(chat_token(kind, target), safe='')}/"
@@ -94,11 +100,31 @@ def apprise_url(channel: NotificationChannel, idempotency_key: str) -> str:
         return f"dingtalk://{quote(channel.secret, safe='')}@{token}/" if channel.secret else f"dingtalk://{token}/"
     if kind == NotificationChannel.Kind.FEISHU:
         return f"feishu://{quote(chat_token(kind, target), safe='')}/"
-    parts = urlsplit(target)
-    scheme = "jsons" if parts.scheme == "https" else "json"
-    query = f"{parts.query}&" if parts.query else ""
-    # Receivers drop repeats by this header: a send cut short by a killed worker is retried.
-    return f"{scheme}://{parts.netloc}{parts.path or '/'}?{query}+X-Idempotency-Key={quote(idempotency_key, safe='')}"
+    raise ValueError(f"not a chat-robot channel: {kind}")
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Sent:
+    """POST to an address people typed, through the outbound policy; no redirects are followed."""
+    try:
+        with outbound_session() as session:
+            response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+    except (requests.RequestException, OutboundBlocked) as exc:
+        raise DeliveryFailed(outbound_failure(exc)) from exc
+    text = response.text[:2000]
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"HTTP {response.status_code}", response.status_code, text)
+    return Sent(response.status_code, text)
+
+
+def _send_json(channel: NotificationChannel, message: Outgoing, text: str, timeout: float) -> Sent:
+    body = {"version": "1.0", "title": message.title, "message": text, "type": "info"}
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "OpinionOps/1",
+        # Receivers drop repeats by this header: a send cut short by a killed worker is retried.
+        "X-Idempotency-Key": message.idempotency_key,
+    }
+    return _post(channel.target.strip(), json.dumps(body, ensure_ascii=False).encode(), headers, timeout)
 
 
 # --- signed webhooks
@@ -137,14 +163,7 @@ def _send_signed(channel: NotificationChannel, message: Outgoing, timeout: float
         "X-OpinionOps-Delivery": message.event_id,
         SIGNATURE_HEADER: sign(channel.secret, body, int(time.time())),
     }
-    try:
-        response = requests.post(channel.target, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:2000]) from exc
-    text = response.text[:2000]
-    if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"HTTP {response.status_code}", response.status_code, text)
-    return Sent(response.status_code, text)
+    return _post(channel.target.strip(), body, headers, timeout)
 
 
 def transport_send(*, channel: NotificationChannel, message: Outgoing, timeout: float | None = None) -> Sent:
@@ -167,6 +186,8 @@ def transport_send(*, channel: NotificationChannel, message: Outgoing, timeout: 
         except Exception as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         return Sent()
+    if channel.kind == NotificationChannel.Kind.WEBHOOK:
+        return _send_json(channel, message, text, timeout or WEBHOOK_TIMEOUT_SECONDS)
     notifier = apprise.Apprise()
     address = apprise_url(channel, message.idempotency_key)
     if timeout:

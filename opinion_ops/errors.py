@@ -29,3 +29,11 @@ class InvalidTransition(DomainError):
 class StaleObject(DomainError):
     status_code = 409
     code = "stale"
+
+
+class SecondFactorRequired(DomainError):
+    """A sensitive action needs a second factor verified more recently (accounts.stepup): pages send
+    the person to the verify page and back, the API answers 403 with this code."""
+
+    status_code = 403
+    code = "second_factor_required"

@@ -6,13 +6,14 @@ Without it the embedded default runs: SQLite and a filesystem broker under ./var
 and tests only.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from opinion_ops.env import env_bool, env_int, env_list, env_str
+from opinion_ops.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPINION_OPS_VAR_DIR", str(BASE_DIR / "var")))
@@ -41,7 +42,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "opinion_ops.admin_site.OperatorsAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,8 +56,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_fsm",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "opinion_ops.api",
     "organizations",
+    "accounts",
     "incidents",
     "monitoring",
     "notifications",
@@ -65,6 +72,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "opinion_ops.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "opinion_ops.middleware.ChineseFirstMiddleware",
@@ -72,10 +81,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "opinion_ops.middleware.BusyMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opinion_ops.urls"
@@ -128,6 +141,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Sign-in (accounts app, docs/security.md): django-axes counts failures per account and per
+# address and locks out for a cool-off; django-otp gives TOTP devices and single-use recovery codes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# An account locks after LOGIN_FAILURE_LIMIT failed sign-ins, a client address after
+# LOGIN_ADDRESS_FAILURE_LIMIT across accounts (higher: an office signs in from one NAT address);
+# both for LOGIN_COOLOFF_MINUTES, and an attempt while locked starts the wait again.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_ADDRESS_FAILURE_LIMIT < LOGIN_FAILURE_LIMIT:
+    raise ImproperlyConfigured("LOGIN_ADDRESS_FAILURE_LIMIT must be at least LOGIN_FAILURE_LIMIT (at least 1)")
+AXES_FAILURE_LIMIT = "accounts.lockout.login_failure_limit"
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success forgets the account's failures only (accounts.signals), never the address's.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Behind reverse proxies (nginx, a load balancer) set TRUSTED_PROXY_COUNT to how many there are: the
+# client address is then read from X-Forwarded-For, counting that many entries from the right.
+# Left at 0 (direct connections), X-Forwarded-For is ignored: a client could write anything there.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip_address"
+# Two-factor sign-in is required for leaders, unit administrators and superusers (optional for
+# others); sensitive actions ask for a fresh second factor when the last one is older than this.
+TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+STEP_UP_WINDOW_SECONDS = env_int("STEP_UP_WINDOW_SECONDS", 900)
+OTP_TOTP_ISSUER = "OpinionOps"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -165,6 +208,49 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every response (django-csp): every asset is vendored, so nothing but
+# this site's own files runs, and no inline script or style is needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "worker-src": ["'self'"],
+    }
+}
+# Permissions-Policy on every response (opinion_ops.middleware): no page uses these browser features,
+# so none may be used, by this site or anything it might embed. Only features browsers know are listed
+# (an unknown name makes the browser log an error on every page).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -173,6 +259,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # W021 asks for HSTS preload: a browser-wide commitment for every subdomain that takes months to
+    # undo, so only the operator who owns the domain opts in (SECURE_HSTS_PRELOAD=true, docs/security.md).
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # --- Celery: Redis when REDIS_URL is set, otherwise a filesystem broker that needs no server.
@@ -281,18 +369,26 @@ REST_FRAMEWORK = {
         "user": env_str("API_USER_RATE", "1200/min"),
         "anon": env_str("API_ANON_RATE", "60/min"),
     },
+    # The anonymous limit counts per client address, read as sign-in lockouts read it: X-Forwarded-For
+    # only as far as the trusted reverse proxies go, else a client could name any address it likes.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "opinion_ops.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Where API tokens are looked up (a hook: the platform does not know the integrations app).
 API_TOKEN_AUTHENTICATOR = "integrations.tokens.api_token_authenticate"  # noqa: S105 — a dotted path
+# The schema and docs pages need a signed-in user or a token in production, unless the operator
+# opens them (API_DOCS_PUBLIC=true); in development they are open.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "OpinionOps API",
     "DESCRIPTION": "舆情应急处置平台 REST API — authentication, errors, webhooks: see docs/api.md",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
+    # The served views (opinion_ops.api.schema) open the docs by API_DOCS_PUBLIC; these are the
+    # fallback for any other: the API's own authentication, signed-in only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_AUTHENTICATION": None,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -314,6 +410,10 @@ SPECTACULAR_SETTINGS = {
         "opinion_ops.api.schema.add_error_responses",
     ],
 }
+
+# --- Outbound addresses (opinion_ops.links_policy): channel and webhook targets must resolve to
+# public addresses; an intranet deployment lists the private networks it sends to (CIDR, comma-separated).
+OUTBOUND_ALLOWED_NETWORKS = env_networks("OUTBOUND_ALLOWED_NETWORKS")
 
 # --- Time bounds: an incident found more than this long ago is refused (a typo, or history that
 # belongs in the description); its clocks would be meaningless.

@@ -4,7 +4,8 @@ Unit 示范区教育局 (under 示范市教育局):
   alice  leader (领导小组组长)      bob    monitor          ann   analyst
   hank   handler                  sara   spokesperson     olga  office
   lee    legal                    nina   no group at all (belongs to the unit, holds no role)
-Unit 邻区教育局 (also under 示范市教育局): charlie, a leader there.
+  uma    the unit's administrator (单位管理员), in no working group
+Unit 邻区教育局 (also under 示范市教育局): charlie, a leader there; carl, its administrator.
 Unit 示范市教育局 (the superior): sam, a leader there.
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.test import TestCase
+from django.test import Client, RequestFactory, TestCase
 from django.utils import timezone
 
 from incidents.models import Incident
@@ -23,6 +24,13 @@ from organizations.services import response_groups_create_default
 PASSWORD = "correct horse battery staple"
 
 
+def sign_in(client: Client, username: str, password: str = PASSWORD) -> bool:
+    """Sign in through the real authentication backends (login lockout included), as the login
+    page does; django-axes needs the request the credentials came with."""
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="127.0.0.1")
+    return client.login(request=request, username=username, password=password)
+
+
 def make_unit(name: str, code: str, parent: Organization | None = None) -> Organization:
     unit = Organization.objects.create(name=name, code=code, parent=parent)
     response_groups_create_default(organization=unit)
@@ -30,9 +38,11 @@ def make_unit(name: str, code: str, parent: Organization | None = None) -> Organ
     return unit
 
 
-def make_user(username: str, unit: Organization, *group_kinds: str, position: str = "member") -> Any:
+def make_user(
+    username: str, unit: Organization, *group_kinds: str, position: str = "member", unit_admin: bool = False
+) -> Any:
     user = get_user_model().objects.create_user(username=username, password=PASSWORD, first_name=username.title())
-    Membership.objects.create(user=user, organization=unit)
+    Membership.objects.create(user=user, organization=unit, is_unit_admin=unit_admin)
     for kind in group_kinds:
         group = ResponseGroup.objects.get(organization=unit, kind=kind)
         GroupMember.objects.create(group=group, user=user, position=position)
@@ -51,7 +61,9 @@ class BaseTestCase(TestCase):
     olga: Any
     lee: Any
     nina: Any
+    uma: Any
     charlie: Any
+    carl: Any
     sam: Any
     plan: Any
     level1: Any
@@ -72,7 +84,9 @@ class BaseTestCase(TestCase):
         cls.olga = make_user("olga", cls.unit, "office")
         cls.lee = make_user("lee", cls.unit, "legal")
         cls.nina = make_user("nina", cls.unit)
+        cls.uma = make_user("uma", cls.unit, unit_admin=True)
         cls.charlie = make_user("charlie", cls.other_unit, "leadership")
+        cls.carl = make_user("carl", cls.other_unit, unit_admin=True)
         cls.sam = make_user("sam", cls.superior, "leadership")
         cls.plan = cls.unit.plans.get(status="active")
         cls.level1, cls.level2, cls.level3 = list(cls.plan.levels.order_by("rank"))

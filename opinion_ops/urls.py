@@ -1,18 +1,24 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from opinion_ops.views import health_page, healthz
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),  # login, logout, two-factor, 账号安全
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through the same page (lockout and second factor included).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("ops/health/", health_page, name="ops_health"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("opinion_ops.api.urls")),
     path("notifications/", include("notifications.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("unit/tokens/", include("integrations.urls")),
+    path("unit/webhooks/", include("notifications.unit_urls")),
+    path("unit/members/", include("accounts.unit_urls")),
+    path("unit/plans/", include("incidents.plan_urls")),
+    path("unit/", include("organizations.urls")),
     path("", include("incidents.urls")),
 ]

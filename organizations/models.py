@@ -119,3 +119,51 @@ class GroupMember(models.Model):
         membership = Membership.objects.filter(user_id=self.user_id).first()
         if self.group_id and (membership is None or membership.organization_id != self.group.organization_id):
             raise ValidationError({"user": _("只能把本单位的人员加入工作组。")})
+
+
+class AuditEntry(models.Model):
+    """One change to a unit's configuration (plans, people, groups, tokens, webhooks, channels,
+    sign-in security): who, when, what it was before and after. Append-only, in Python and, on
+    PostgreSQL, in the database; written by the service that made the change, in its transaction."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("操作"), max_length=64, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=64)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    target_label = models.CharField(_("对象"), max_length=200, blank=True)
+    summary = models.CharField(_("摘要"), max_length=500)
+    before = models.JSONField(_("修改前"), null=True, blank=True)
+    after = models.JSONField(_("修改后"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("配置审计记录")
+        verbose_name_plural = _("配置审计记录")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-recorded_at"], name="audit_unit_recent")]
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit entries are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only")

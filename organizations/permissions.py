@@ -1,23 +1,25 @@
-"""API permission of unit configuration (plans, webhooks): writes are for unit administrators."""
+"""API permissions of unit configuration, from the rules in organizations.policies."""
 
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from organizations.models import Membership
+from organizations.policies import UNIT_RULES, unit_allows
+from organizations.roles import user_organization_id
 
 
-class IsUnitAdmin(BasePermission):
-    """Writes that configure the unit (plans, webhooks) are for unit administrators."""
+def unit_rule(action: str, *, open_reads: bool = False) -> type[BasePermission]:
+    """A permission class: the caller may take `action` in their own unit (reads by every member of
+    the unit too when `open_reads`; the querysets keep them to the unit)."""
 
-    message = _("只有本单位管理员可以执行此操作。")
+    class UnitRulePermission(BasePermission):
+        message = UNIT_RULES[action].forbidden
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        user = request.user
-        return bool(
-            user.is_superuser or Membership.objects.filter(user_id=user.pk, is_unit_admin=True).exists()  # type: ignore[misc]
-        )
+        def has_permission(self, request: Request, view: Any) -> bool:
+            if open_reads and request.method in SAFE_METHODS:
+                return True
+            return unit_allows(action, request.user, user_organization_id(request.user))
+
+    UnitRulePermission.__name__ = f"UnitRule_{action}"
+    return UnitRulePermission

@@ -48,18 +48,32 @@ GROUP_KIND_ROLE = {
 _CACHE_ATTR = "_opinion_ops_roles"
 
 
-def user_organization_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
-    """The id of the user's unit, or None for anonymous users and users without a unit."""
+def _membership_facts(user: AbstractBaseUser | AnonymousUser | None) -> tuple[int | None, bool]:
+    """(unit id, is unit administrator), read once per user object."""
     if user is None or not user.is_authenticated:
-        return None
+        return None, False
     cached = getattr(user, "_opinion_ops_org_id", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if cached is not False and hasattr(user, "_opinion_ops_unit_admin"):
+        return cached, user._opinion_ops_unit_admin  # type: ignore[union-attr]
     from organizations.models import Membership
 
-    org_id = Membership.objects.filter(user_id=user.pk).values_list("organization_id", flat=True).first()
+    row = Membership.objects.filter(user_id=user.pk).values_list("organization_id", "is_unit_admin").first()
+    org_id, is_admin = row if row is not None else (None, False)
+    if cached is not False:  # a token fixed the unit: keep it
+        org_id = cached
     setattr(user, "_opinion_ops_org_id", org_id)  # noqa: B010
-    return org_id
+    setattr(user, "_opinion_ops_unit_admin", bool(is_admin))  # noqa: B010
+    return org_id, bool(is_admin)
+
+
+def user_organization_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
+    """The id of the user's unit, or None for anonymous users and users without a unit."""
+    return _membership_facts(user)[0]
+
+
+def user_is_unit_admin(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """Whether the user administers their own unit (Membership.is_unit_admin)."""
+    return _membership_facts(user)[1]
 
 
 def user_roles(user: AbstractBaseUser | AnonymousUser | None, organization_id: int | None = None) -> frozenset[Role]:

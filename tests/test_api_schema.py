@@ -61,7 +61,7 @@ def api_headers(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[s
                 name="schemathesis",
                 user=World.alice,
                 scope=ApiToken.Scope.WRITE,
-                rate_limit_per_minute=1_000_000,
+                rate_limit_per_minute=6000,
             )
             yield {"Authorization": f"Bearer {raw}"}
         finally:

@@ -103,6 +103,8 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
         "NOTIFICATION_DISPATCH_LEASE_SECONDS": "3",
         "NOTIFICATION_SEND_LEASE_SECONDS": "8",
         "DB_CONN_MAX_AGE": "0",
+        # The webhook stand-in listens on this machine: the outbound policy must allow it.
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
     }
     worker_args = ["worker", "--concurrency=2", "--loglevel=INFO", "--without-heartbeat", "--without-gossip"]
     worker = start(worker_args, env, tmp / "worker.log")

@@ -12,7 +12,7 @@ from integrations.testing import ApiTestCase
 from notifications import services
 from notifications.models import Delivery, NotificationChannel
 from opinion_ops.cache import FailOpenRedisCache
-from opinion_ops.testing import PASSWORD
+from opinion_ops.testing import PASSWORD, sign_in
 
 # Port 1 on loopback: nothing listens, the connection is refused at once.
 DEAD_REDIS = {
@@ -36,7 +36,7 @@ class RedisDownTests(ApiTestCase):
             self.assertEqual(client.get("/api/v1/incidents/").status_code, 200)
             response = client.post("/api/v1/incidents/", _recent_incident())
             self.assertEqual(response.status_code, 201, response.content)
-            self.client.login(username="alice", password=PASSWORD)
+            sign_in(self.client, "alice", PASSWORD)
             self.assertEqual(self.client.get("/").status_code, 200)  # the dashboard's statistics cache
             self.assertEqual(self.client.get("/incidents/").status_code, 200)
         self.assertEqual(len(logs.records), 1, [r.getMessage() for r in logs.records])
@@ -121,7 +121,7 @@ class DeadlockTests(ApiTestCase):
             response = self.client_for(self.ann).post(f"/api/v1/incidents/{incident.pk}/start-assessment/")
             self.assertError(response, 503, "busy")
             self.assertEqual(response["Retry-After"], "1")
-            self.client.login(username="ann", password=PASSWORD)
+            sign_in(self.client, "ann", PASSWORD)
             page = self.client.post(f"/incidents/{incident.pk}/act/start_assessment/")
             self.assertContains(page, "系统繁忙", status_code=503)
         self.assertEqual(type(incident).objects.get(pk=incident.pk).state, "monitoring")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from incidents.models import Deadline
-from opinion_ops.testing import PASSWORD, BaseTestCase
+from opinion_ops.testing import PASSWORD, BaseTestCase, sign_in
 
 
 class HealthTestCase(BaseTestCase):
@@ -27,9 +27,9 @@ class HealthTestCase(BaseTestCase):
 
 class HealthPageTests(HealthTestCase):
     def test_only_operators_see_the_health_page(self) -> None:
-        self.client.login(username="alice", password=PASSWORD)
+        sign_in(self.client, "alice", PASSWORD)
         self.assertEqual(self.client.get("/ops/health/").status_code, 403)
-        self.client.login(username="root", password=PASSWORD)
+        sign_in(self.client, "root", PASSWORD)
         page = self.client.get("/ops/health/")
         self.assertEqual(page.status_code, 200)
         self.assertEqual(
@@ -39,7 +39,7 @@ class HealthPageTests(HealthTestCase):
 
     def test_a_set_aside_clock_is_listed_with_its_error(self) -> None:
         self.set_aside()
-        self.client.login(username="root", password=PASSWORD)
+        sign_in(self.client, "root", PASSWORD)
         page = self.client.get("/ops/health/")
         self.assertContains(page, "integer out of range")
         self.assertContains(page, self.incident.reference)
@@ -55,7 +55,7 @@ class HealthPageTests(HealthTestCase):
 class SetAsideAdminTests(HealthTestCase):
     def test_an_operator_finds_set_aside_clocks_and_puts_them_back_to_work(self) -> None:
         self.set_aside()
-        self.client.login(username="root", password=PASSWORD)
+        sign_in(self.client, "root", PASSWORD)
         listing = self.client.get("/admin/incidents/deadline/?set_aside=yes")
         self.assertContains(listing, "口头报告")
         self.assertEqual(len(listing.context["cl"].result_list), 1)

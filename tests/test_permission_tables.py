@@ -26,7 +26,7 @@ from incidents.views.registry import ACTIONS
 from integrations.testing import ApiTestCase
 from monitoring.services import mention_create
 from opinion_ops.errors import NotPermitted
-from opinion_ops.testing import PASSWORD, make_user
+from opinion_ops.testing import PASSWORD, make_user, sign_in
 from organizations.roles import Role
 
 OWN_ROLES = {
@@ -248,7 +248,7 @@ class ServiceTableTests(PermissionTableTestCase):
 class PageAndApiTableTests(PermissionTableTestCase):
     def page_actions(self, username: str, incident: Incident) -> set[str] | None:
         client = Client()
-        client.login(username=username, password=PASSWORD)
+        sign_in(client, username, PASSWORD)
         response = client.get(f"/incidents/{incident.pk}/")
         if response.status_code == 404:
             return None

@@ -23,7 +23,7 @@ from incidents.services import statements as statement_services
 from incidents.services.deadline_clock import deadline_acknowledge
 from opinion_ops.api.base import ServiceViewSet, expected_version, idempotent
 from organizations.models import ResponseGroup
-from organizations.permissions import IsUnitAdmin
+from organizations.permissions import unit_rule
 
 
 class IncidentRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
@@ -220,7 +220,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewS
     """Your unit's plan versions; unit administrators copy a version into a draft and activate drafts."""
 
     serializer_class = s.EmergencyPlanSerializer
-    permission_classes = [*ServiceViewSet.permission_classes, IsUnitAdmin]
+    permission_classes = [*ServiceViewSet.permission_classes, unit_rule("manage_plans", open_reads=True)]
     ordering = ["-version"]
     ordering_fields = ["version", "id"]
     filterset_fields = ["status"]

@@ -260,7 +260,8 @@ class TimelineEntrySerializer(serializers.ModelSerializer):  # type: ignore[type
     class Meta:
         model = TimelineEntry
         fields = ["id", "incident", "kind", "actor", "recorded_at", "occurred_at", "from_state", "to_state", "summary"]
-        fields = [*fields, "details"]
+        # The hash chain (incidents.models.chain): a client can keep and re-check the record.
+        fields = [*fields, "details", "seq", "prev_hash", "hash"]
         read_only_fields = fields
 
 
@@ -380,7 +381,7 @@ class MeasureCreateSerializer(StrictSerializer):
     description = text()
     taken_at = ApiDateTimeField()
     target = text(200, required=False, allow_blank=True, default="")
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="", help_text="http(s) link")
     outcome = text(required=False, allow_blank=True, default="")
 
 
@@ -470,7 +471,7 @@ class StatementRejectSerializer(TransitionSerializer):
 
 class StatementPublishSerializer(TransitionSerializer):
     channel = text(200)
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="", help_text="http(s) link")
     published_at = ApiDateTimeField(required=False, allow_null=True, default=None)
 
 
@@ -596,6 +597,7 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type
             "same_day_cutoff",
             "workday_end",
             "escalation_chain",
+            "four_eyes",
             "based_on",
             "change_note",
             "created_by",

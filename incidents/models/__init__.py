@@ -1,3 +1,4 @@
+from incidents.models.approval import Approval
 from incidents.models.incident import (
     LEVEL_CHANGE_STATES,
     OPEN_STATES,
@@ -31,6 +32,7 @@ from incidents.models.records import (
 __all__ = [
     "LEVEL_CHANGE_STATES",
     "OPEN_STATES",
+    "Approval",
     "Assessment",
     "Deadline",
     "DeadlineRule",

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from incidents.models.chain import entry_digest
 from incidents.models.plan import EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
 from incidents.states import LEVEL_CHANGE_STATES, OPEN_STATES, State
 from organizations.models import Organization, ResponseGroup
@@ -207,7 +209,15 @@ class IncidentNumber(models.Model):
 
 
 class TimelineEntry(models.Model):
-    """Append-only record of everything that happened to an incident: who, what, when."""
+    """Append-only record of everything that happened to an incident: who, what, when.
+
+    Each incident's entries form one hash chain: `seq` counts 1, 2, 3 … without gaps, `prev_hash`
+    is the `hash` of entry seq − 1 (64 zeros for the first) and `hash` is the SHA-256 of the
+    entry's canonical content including `prev_hash` (incidents.models.chain). Changing, removing
+    or inserting an entry therefore shows at that entry or the next (incidents.integrity). Rows
+    are written only by incidents.services.timeline.timeline_record, holding the incident's lock;
+    on PostgreSQL the database refuses UPDATE, DELETE and TRUNCATE (opinion_ops.append_only).
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("登记")
@@ -238,20 +248,41 @@ class TimelineEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
+    # Set by timeline_record before hashing (auto_now_add would change it after the digest).
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now, editable=False, db_index=True)
     occurred_at = models.DateTimeField(_("发生时间"), null=True, blank=True)
     from_state = models.CharField(_("原状态"), max_length=20, blank=True, choices=State.choices)
     to_state = models.CharField(_("新状态"), max_length=20, blank=True, choices=State.choices)
     summary = models.CharField(_("摘要"), max_length=500)
     details = models.JSONField(_("详情"), default=dict, blank=True)
+    seq = models.PositiveIntegerField(_("序号"), editable=False, help_text=_("本事件处置记录中的第几条。"))
+    prev_hash = models.CharField(_("上一条哈希"), max_length=64, editable=False)
+    hash = models.CharField(_("本条哈希"), max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
         ordering = ["recorded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "seq"], name="timeline_seq_unique_per_incident")]
 
     def __str__(self) -> str:
         return self.summary
+
+    def compute_hash(self) -> str:
+        """The SHA-256 this entry's content and link give now (equal to `hash` unless altered)."""
+        return entry_digest(
+            incident_id=self.incident_id,
+            seq=self.seq,
+            kind=self.kind,
+            actor_id=self.actor_id,
+            recorded_at=self.recorded_at,
+            occurred_at=self.occurred_at,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            summary=self.summary,
+            details=self.details,
+            prev_hash=self.prev_hash,
+        )
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:

@@ -85,6 +85,14 @@ class EmergencyPlan(models.Model):
             "superior（上级主管部门，仅在已上报或级别要求上级处置时）。"
         ),
     )
+    four_eyes = models.BooleanField(
+        _("审定回避（四眼原则）"),
+        default=False,
+        help_text=_(
+            "开启后，审定回应稿的领导不能是该稿的起草人或所审版本的撰写人，审阅书面报告的领导不能是"
+            "报告人：起草和审定、报告和审阅须由两个人完成。"
+        ),
+    )
     based_on = models.ForeignKey(
         "self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
     )

@@ -32,6 +32,7 @@ from incidents.services.locking import clocks_lock, incident_lock, incident_touc
 from incidents.services.timeline import timeline_record
 from opinion_ops.db import retry_on_conflict
 from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted, StaleObject
+from opinion_ops.links_policy import http_urls_check
 from organizations.models import ResponseGroup
 from organizations.roles import Role, user_has_role, user_organization_id, user_roles
 
@@ -125,6 +126,7 @@ def incident_create(
     if not title:
         raise DomainError(_("请填写标题。"), field="title")
     _check_discovered_at(discovered_at)
+    source_links = http_urls_check(source_links, field="source_links")
     with transaction.atomic():
         plan = EmergencyPlan.objects.filter(organization_id=organization_id, status=EmergencyPlan.Status.ACTIVE).first()
         if plan is None:
@@ -186,6 +188,8 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
                 raise DomainError(_("请填写标题。"), field="title")
         if "discovered_at" in changes:
             _check_discovered_at(changes["discovered_at"])
+        if "source_links" in changes:
+            changes["source_links"] = http_urls_check(changes["source_links"], field="source_links")
         _check_plan_part(changes.get("incident_type"), incident.plan_id, "incident_type")
         _check_plan_part(changes.get("category"), incident.plan_id, "category")
         diff = {}

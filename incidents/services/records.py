@@ -8,13 +8,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import events, policies
-from incidents.models import Measure, Report, Task
+from incidents.models import Approval, Measure, Report, Task
+from incidents.models.chain import report_content_sha256
 from incidents.services.deadlines import REPORT_MEETS, deadlines_meet
 from incidents.services.incidents import incident_report_up
 from incidents.services.locking import incident_lock, incident_touch, record_lock
-from incidents.services.timeline import timeline_record
+from incidents.services.timeline import approval_record, timeline_record
 from opinion_ops.db import retry_on_conflict
 from opinion_ops.errors import DomainError
+from opinion_ops.links_policy import http_url_check
 from organizations.models import ResponseGroup
 from organizations.roles import user_organization_id
 
@@ -110,10 +112,15 @@ def report_sign_off(*, report_id: int, actor: Any) -> Report:
         report.signed_off_by = actor
         report.signed_off_at = timezone.now()
         report.save(update_fields=["signed_off_by", "signed_off_at"])
-        timeline_record(
+        # The evidence of the sign-off, on the report's content as signed; its entry joins the chain.
+        approval_record(
             incident=report.incident,
-            kind="report",
             actor=actor,
+            decision=Approval.Decision.SIGNED_OFF,
+            decided_at=report.signed_off_at,
+            content_sha256=report_content_sha256(report),
+            report=report,
+            kind="report",
             summary=_("审阅书面报告"),
             details={"report_id": report.pk},
         )
@@ -211,6 +218,7 @@ def measure_record(
         raise DomainError(_("请选择处置措施。"), field="kind")
     if not (description or "").strip():
         raise DomainError(_("请填写具体情况。"), field="description")
+    url = http_url_check(url, field="url") if (url or "").strip() else ""
     with transaction.atomic():
         incident = incident_lock(incident_id)
         policies.require("record_measure", actor, incident)

@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from incidents import events, policies
-from incidents.models import Statement, StatementVersion
+from incidents.models import Approval, Statement, StatementVersion
+from incidents.models.chain import text_sha256
 from incidents.services.deadlines import STATEMENT_MEETS, deadlines_meet
 from incidents.services.locking import incident_lock, record_lock
-from incidents.services.timeline import timeline_record
+from incidents.services.timeline import approval_record, timeline_record
 from opinion_ops.db import retry_on_conflict
 from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
+from opinion_ops.links_policy import http_url_check
 
 
 def _lock_statement(statement_id: int, expected_version: int | None, action: str, actor: Any) -> Statement:
@@ -142,10 +144,16 @@ def statement_decide(
         version.decision_comment = comment
         version.save(update_fields=["decision", "decided_by", "decided_at", "decision_comment"])
         summary = _("审定同意“%(title)s”（第 %(n)s 版）") if approve else _("退回修改“%(title)s”（第 %(n)s 版）")
-        timeline_record(
+        # The evidence of this decision, on the exact text decided on; its entry joins the chain.
+        approval_record(
             incident=statement.incident,
-            kind="statement",
             actor=actor,
+            decision=Approval.Decision.APPROVED if approve else Approval.Decision.REJECTED,
+            decided_at=version.decided_at,
+            content_sha256=text_sha256(version.text),
+            statement_version=version,
+            comment=comment,
+            kind="statement",
             summary=summary % {"title": statement.title, "n": version.number},
             details={"statement_id": statement.pk, "version": version.number, "comment": comment},
         )
@@ -172,6 +180,7 @@ def statement_publish(
     approval: only an approved text can have gone out."""
     if not (channel or "").strip():
         raise DomainError(_("请填写发布渠道。"), field="channel")
+    url = http_url_check(url, field="url") if (url or "").strip() else ""
     at = published_at or timezone.now()
     with transaction.atomic():
         statement = _lock_statement(statement_id, expected_version, "publish_statement", actor)

@@ -54,7 +54,15 @@ def level_badge(level: Any, name: str = "", color: str = "") -> str:
         return format_html('<span class="badge badge-none">{}</span>', _("未定级"))
     name = name or level.name
     bg, fg = readable_colors(color or level.color)
-    return format_html('<span class="badge level" style="background:{};color:{}">{}</span>', bg, fg, name)
+    # The plan's colour fills an SVG behind the name: an SVG fill is not a style attribute, which the
+    # Content-Security-Policy forbids.
+    return format_html(
+        '<span class="badge level {}"><svg class="badge-fill" aria-hidden="true" focusable="false">'
+        '<rect width="100%" height="100%" rx="4" fill="{}"/></svg>{}</span>',
+        "on-light" if fg == DARK else "on-dark",
+        bg,
+        name,
+    )
 
 
 @register.simple_tag

@@ -20,7 +20,7 @@ from incidents.services.deadlines import deadline_decide
 from incidents.services.records import report_record
 from integrations.testing import ApiTestCase
 from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted
-from opinion_ops.testing import PASSWORD, aware
+from opinion_ops.testing import PASSWORD, aware, sign_in
 
 START = aware(2025, 3, 3, 9, 0)
 MIN = timedelta(minutes=1)
@@ -192,7 +192,7 @@ class LeavingWithOpenClocksTests(HistoryTestCase):
 
     def test_the_page_offers_a_leader_the_open_clocks_and_settles_them(self) -> None:
         self.tracking()
-        self.client.login(username="alice", password=PASSWORD)
+        sign_in(self.client, "alice", PASSWORD)
         page = self.client.get(reverse("incident_detail", args=[self.incident.pk]))
         form = next(a["form"] for a in page.context["actions"] if a["action"].name == "start_review")
         fields = [name for name in form.fields if name.startswith("clock_")]
@@ -211,7 +211,7 @@ class LeavingWithOpenClocksTests(HistoryTestCase):
 
     def test_the_page_does_not_offer_the_office_a_step_it_may_not_take(self) -> None:
         self.tracking()
-        self.client.login(username="olga", password=PASSWORD)
+        sign_in(self.client, "olga", PASSWORD)
         page = self.client.get(reverse("incident_detail", args=[self.incident.pk]))
         self.assertNotIn("start_review", [a["action"].name for a in page.context["actions"]])
 
@@ -220,7 +220,7 @@ class ClockPageTests(HistoryTestCase):
     def test_the_incident_page_shows_what_the_system_did_when_a_clock_was_missed(self) -> None:
         self.at(30)
         self.at(45)
-        self.client.login(username="olga", password=PASSWORD)
+        sign_in(self.client, "olga", PASSWORD)
         page = self.client.get(reverse("incident_detail", args=[self.incident.pk]))
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "系统")
@@ -231,12 +231,12 @@ class ClockPageTests(HistoryTestCase):
 
         self.at(30)
         note = Notification.objects.filter(recipient=self.olga, deadline=self.oral).last()
-        self.client.login(username="olga", password=PASSWORD)
+        sign_in(self.client, "olga", PASSWORD)
         path = note.url.split("://", 1)[1].split("/", 1)[1]
         self.assertEqual(self.client.get("/" + path).status_code, 200)
 
     def test_the_superior_opens_an_incident_reported_up_to_it_read_only_with_the_unit_named(self) -> None:
-        self.client.login(username="sam", password=PASSWORD)
+        sign_in(self.client, "sam", PASSWORD)
         url = reverse("incident_detail", args=[self.incident.pk])
         self.assertEqual(self.client.get(url).status_code, 404)
         svc.incident_escalate(incident_id=self.incident.pk, actor=self.alice, note="请指导")
@@ -255,9 +255,9 @@ class ClockPageTests(HistoryTestCase):
     def test_the_notification_centre_offers_acknowledgement_only_above_the_owner(self) -> None:
         self.at(30)
         self.at(45)
-        self.client.login(username="olga", password=PASSWORD)
+        sign_in(self.client, "olga", PASSWORD)
         self.assertNotContains(self.client.get(reverse("notifications:list")), "确认并督办")
-        self.client.login(username="alice", password=PASSWORD)
+        sign_in(self.client, "alice", PASSWORD)
         self.at(60)
         self.assertContains(self.client.get(reverse("notifications:list")), "确认并督办")
 

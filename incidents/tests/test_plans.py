@@ -44,7 +44,7 @@ class DefaultPlanTests(BaseTestCase):
 
 class RevisionTests(BaseTestCase):
     def test_a_revision_copies_everything_into_a_new_draft_version(self) -> None:
-        draft = plan_create_revision(plan=self.plan, actor=self.alice, change_note="根据演练修订")
+        draft = plan_create_revision(plan=self.plan, actor=self.uma, change_note="根据演练修订")
         self.assertEqual(draft.status, "draft")
         self.assertEqual(draft.version, self.plan.version + 1)
         self.assertEqual(draft.levels.count(), 3)
@@ -54,11 +54,11 @@ class RevisionTests(BaseTestCase):
 
     def test_an_incident_keeps_the_plan_version_it_started_under(self) -> None:
         incident = self.log_incident()
-        draft = plan_create_revision(plan=self.plan, actor=self.alice)
+        draft = plan_create_revision(plan=self.plan, actor=self.uma)
         rule = draft.deadline_rules.get(kind="oral_report")
         rule.offset_minutes = 20
         rule.save()
-        plan_activate(plan=draft, actor=self.alice)
+        plan_activate(plan=draft, actor=self.uma)
         incident = Incident.objects.get(pk=incident.pk)
         self.assertEqual(incident.plan_id, self.plan.pk)
         self.assertEqual(EmergencyPlan.objects.get(pk=self.plan.pk).status, "superseded")

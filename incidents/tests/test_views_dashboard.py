@@ -11,6 +11,7 @@ from incidents.models import Statement
 from incidents.services import incidents as svc
 from incidents.services import statements as st
 from incidents.tests.test_views_incidents import ViewTestCase
+from opinion_ops.testing import sign_in
 
 
 class DashboardTestCase(ViewTestCase):
@@ -169,7 +170,7 @@ class DashboardTests(DashboardTestCase):
         from django.contrib.auth import get_user_model
 
         get_user_model().objects.create_user("stranger", password="pw-stranger-1")
-        self.client.login(username="stranger", password="pw-stranger-1")
+        sign_in(self.client, "stranger", "pw-stranger-1")
         self.assertContains(self.client.get(reverse("home")), "尚未加入任何单位")
 
     def test_the_english_switch_translates_the_page(self) -> None:

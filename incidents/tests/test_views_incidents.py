@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from incidents.models import Incident, State, TimelineEntry
 from incidents.services import incidents as svc
-from opinion_ops.testing import PASSWORD, BaseTestCase
+from opinion_ops.testing import PASSWORD, BaseTestCase, sign_in
 
 
 class ViewTestCase(BaseTestCase):
     def login(self, user) -> None:  # type: ignore[no-untyped-def]
         self.client.logout()
-        self.assertTrue(self.client.login(username=user.username, password=PASSWORD))
+        self.assertTrue(sign_in(self.client, user.username, PASSWORD))
 
     def assessed(self, **kwargs) -> Incident:  # type: ignore[no-untyped-def]
         incident = self.log_incident(**kwargs)

@@ -1,5 +1,6 @@
 """What every incident page shares: finding a visible incident and turning service errors into
-what the user sees (message next to the field, 403 page, stale-page notice). Never a 500."""
+what the user sees (message next to the field, 403 page, stale-page notice, the way to a fresh
+second factor). Never a 500."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
-from opinion_ops.errors import DomainError, NotPermitted, StaleObject
+from opinion_ops.errors import DomainError, NotPermitted, SecondFactorRequired, StaleObject
 
 T = TypeVar("T")
 
@@ -40,10 +41,12 @@ def call_service(form: forms.Form, call: Callable[[], T]) -> T | None:
     """Run a service; a DomainError about a field goes next to that field, others on top of the form.
 
     NotPermitted and StaleObject are re-raised: the caller answers them with a 403 or a stale notice.
+    SecondFactorRequired is re-raised past the view: accounts.middleware sends the person to verify
+    their second factor and back to this page, to repeat the action (nothing was saved).
     """
     try:
         return call()
-    except (NotPermitted, StaleObject):
+    except (NotPermitted, StaleObject, SecondFactorRequired):
         raise
     except DomainError as error:
         field = error.field if error.field in form.fields else None

@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from incidents import forms as f
 from incidents import policies
+from incidents.integrity import incident_record_verify
 from incidents.models import Deadline, Incident, Statement, StatementVersion, TimelineEntry
 from incidents.panels import panels_registered
 from incidents.views.common import visible_incident
@@ -151,6 +152,8 @@ def detail_context(
         "row_forms": overrides.get("row", {}),
         "open_action": open_action,
         "timeline_limit": TIMELINE_LIMIT,
+        # Is the record intact (hash chain and approvals)? A fixed number of queries.
+        "record_check": incident_record_verify(incident=incident),
     }
 
 

@@ -30,7 +30,7 @@ class MentionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class MentionCreateSerializer(StrictSerializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
     text = serializers.CharField(max_length=20_000)
-    url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
+    url = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="", help_text="http(s) link")
     author_handle = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     published_at = ApiDateTimeField(required=False, allow_null=True, default=None)
     captured_at = ApiDateTimeField(required=False, allow_null=True, default=None)

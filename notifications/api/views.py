@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -25,8 +26,9 @@ from notifications.models import Delivery, DeliveryAttempt, Notification, Notifi
 from notifications.routing import WEBHOOK_EVENTS
 from notifications.services import notification_mark_read, notifications_mark_all_read
 from opinion_ops.api.base import ServiceViewSet, StrictSerializer, idempotent
+from opinion_ops.errors import NotPermitted
 from organizations.models import Organization
-from organizations.permissions import IsUnitAdmin
+from organizations.permissions import unit_rule
 from organizations.roles import user_organization_id
 
 SIGNED = NotificationChannel.Kind.SIGNED_WEBHOOK
@@ -167,7 +169,7 @@ class WebhookSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     """Outbound signed webhooks of your unit. Payloads are signed; see docs/api.md."""
 
     serializer_class = WebhookSubscriptionSerializer
-    permission_classes = [*ServiceViewSet.permission_classes, IsUnitAdmin]
+    permission_classes = [*ServiceViewSet.permission_classes, unit_rule("manage_webhooks")]
     ordering = ["id"]
     ordering_fields = ["id", "name"]
     filterset_fields = ["enabled"]
@@ -179,7 +181,9 @@ class WebhookSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
     @idempotent
     def create(self, request: Request) -> Response:
         data = self.validated(WebhookSubscriptionWriteSerializer)
-        organization = Organization.objects.get(pk=user_organization_id(request.user) or 0)
+        organization = Organization.objects.filter(pk=user_organization_id(request.user) or 0).first()
+        if organization is None:  # an operator without a unit: there is no unit to subscribe to
+            raise NotPermitted(_("只有本单位管理员可以管理系统对接 Webhook。"))
         subscription = subscription_create(
             organization=organization,
             actor=request.user,
@@ -211,7 +215,7 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
     """The delivery log: every event sent to your unit's webhooks, with each attempt."""
 
     serializer_class = WebhookDeliverySerializer
-    permission_classes = [*ServiceViewSet.permission_classes, IsUnitAdmin]
+    permission_classes = [*ServiceViewSet.permission_classes, unit_rule("manage_webhooks")]
     filterset_class = WebhookDeliveryFilterSet
     ordering = ["-created_at", "-id"]
     ordering_fields = ["id", "created_at", "next_attempt_at"]

@@ -129,7 +129,7 @@ class DeliveryTests(WebhookTestCase):
         subscription = self.subscribe("incident.created")
         self.log_with_events()
         delivery = self.webhook_deliveries().get()
-        with mock.patch.object(requests, "post", return_value=FakeResponse(204)) as post:
+        with mock.patch.object(requests.Session, "post", return_value=FakeResponse(204)) as post:
             self.assertEqual(services.delivery_attempt(delivery_id=delivery.pk), "sent")
         (target,), kwargs = post.call_args
         self.assertEqual(target, subscription.target)
@@ -141,7 +141,7 @@ class DeliveryTests(WebhookTestCase):
         delivery.refresh_from_db()
         self.assertEqual((delivery.status, delivery.attempts, delivery.next_attempt_at), ("sent", 1, None))
         self.assertEqual(delivery.log.get().response_status, 204)
-        with mock.patch.object(requests, "post") as post:
+        with mock.patch.object(requests.Session, "post") as post:
             self.assertEqual(services.delivery_attempt(delivery_id=delivery.pk), "skipped")  # a duplicate task
         post.assert_not_called()
 
@@ -150,7 +150,7 @@ class DeliveryTests(WebhookTestCase):
         self.log_with_events()
         delivery = self.webhook_deliveries().get()
         delays = []
-        with mock.patch.object(requests, "post", side_effect=requests.ConnectionError("refused")):
+        with mock.patch.object(requests.Session, "post", side_effect=requests.ConnectionError("refused")):
             for _ in range(services.MAX_ATTEMPTS):
                 before = timezone.now()
                 services.delivery_attempt(delivery_id=delivery.pk)
@@ -162,13 +162,13 @@ class DeliveryTests(WebhookTestCase):
         self.assertEqual(delays, sorted(delays))
         self.assertGreaterEqual(delays[0], 25)
         self.assertEqual(delivery.log.count(), services.MAX_ATTEMPTS)
-        self.assertIn("ConnectionError", delivery.last_error)
+        self.assertIn("无法连接到该地址", delivery.last_error)
 
     def test_it_treats_a_non_2xx_answer_as_a_failure(self) -> None:
         self.subscribe("incident.created")
         self.log_with_events()
         delivery = self.webhook_deliveries().get()
-        with mock.patch.object(requests, "post", return_value=FakeResponse(500, "boom")):
+        with mock.patch.object(requests.Session, "post", return_value=FakeResponse(500, "boom")):
             services.delivery_attempt(delivery_id=delivery.pk)
         delivery.refresh_from_db()
         self.assertEqual((delivery.status, delivery.last_response_status), ("failed", 500))
@@ -215,7 +215,19 @@ class WebhookApiTests(WebhookTestCase):
         self.assertEqual(len(response.json()["secret"]), 64)
         detail = client.get(f"/api/v1/webhooks/{response.json()['id']}/").json()
         self.assertNotIn("secret", detail)
-        self.assertError(self.client_for(self.charlie).get(f"/api/v1/webhooks/{detail['id']}/"), 404, "not_found")
+        # Another unit's administrator: "not found", the same answer as for an id that does not exist.
+        self.assertError(self.client_for(self.carl).get(f"/api/v1/webhooks/{detail['id']}/"), 404, "not_found")
+        self.assertError(self.client_for(self.carl).get("/api/v1/webhooks/999999/"), 404, "not_found")
+        # Not an administrator: refused before any lookup, whatever the id (the targets stay private).
+        for pk in (detail["id"], 999999):
+            self.assertError(self.client_for(self.alice).get(f"/api/v1/webhooks/{pk}/"), 403, "permission_denied")
+
+    def test_an_operator_without_a_unit_is_refused(self) -> None:
+        """An operator belongs to no unit: there is no unit to subscribe to, said as a refusal."""
+        client = self.session_client(self.superuser())
+        body = {"name": "值班", "target_url": "https://hooks.example.com/x", "events": ["incident.created"]}
+        self.assertError(client.post("/api/v1/webhooks/", body), 403, "permission_denied")
+        self.assertFalse(NotificationChannel.objects.filter(kind="signed_webhook").exists())
 
     def test_it_accepts_only_http_and_https_targets_and_known_events(self) -> None:
         client = self.admin_client()

@@ -12,9 +12,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -118,9 +117,3 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         message = str(exc.detail) if not isinstance(exc.detail, dict | list) else str(exc.default_detail)
     response.data = error_body(str(code), message)
     return response
-
-
-@csrf_exempt
-def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Unknown paths under /api/v1/ answer in the API's error shape, not with an HTML page."""
-    return JsonResponse(error_body("not_found", _("接口不存在。")), status=404)

@@ -1,5 +1,10 @@
 """Rate limits: per API token (its own limit, or the default), per session user, per address.
 
+Anonymous requests, and requests whose credential was refused, share their address's counter and are
+checked before authentication or permissions can answer (opinion_ops.api.base.ThrottleFirstMixin).
+The address is REMOTE_ADDR, or the X-Forwarded-For entry added by the last trusted proxy
+(REST_FRAMEWORK["NUM_PROXIES"]).
+
 The counters live in the cache; when the cache (Redis) is down they fail open (see
 opinion_ops.cache): requests are served unthrottled rather than refused.
 """
@@ -38,6 +43,8 @@ class SessionUserRateThrottle(SimpleRateThrottle):
 
 
 class AnonRateThrottle(SimpleRateThrottle):
+    """Per client address, for every request without an accepted credential."""
+
     scope = "anon"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:

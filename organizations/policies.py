@@ -1,0 +1,65 @@
+"""Who may configure a unit (单位设置): one rule per action, as incidents.policies does for incidents.
+
+Every page, API endpoint and service that changes a unit's set-up asks `unit_require(action, …)`
+for the actor's own unit; nothing here ever grants anything in another unit. Superusers are the
+platform's operators and pass every rule (they also reach the Django admin, which is theirs alone).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from opinion_ops.errors import NotPermitted
+from organizations.roles import Role, user_has_role, user_is_unit_admin, user_organization_id
+
+
+@dataclass(frozen=True)
+class UnitRule:
+    action: str
+    what: Promise
+    forbidden: Promise
+    who: Callable[[Any, int], bool]
+
+
+def is_unit_admin(actor: Any, organization_id: int) -> bool:
+    """An active administrator of this very unit (or an operator)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return user_organization_id(actor) == organization_id and user_is_unit_admin(actor)
+
+
+def _admin_or_leader(actor: Any, organization_id: int) -> bool:
+    return is_unit_admin(actor, organization_id) or user_has_role(actor, organization_id, Role.LEADER)
+
+
+UNIT_RULES: dict[str, UnitRule] = {
+    rule.action: rule
+    for rule in [
+        UnitRule("manage_members", _("管理人员"), _("只有本单位管理员可以管理人员。"), is_unit_admin),
+        UnitRule("manage_groups", _("管理工作组"), _("只有本单位管理员可以管理工作组。"), is_unit_admin),
+        UnitRule("manage_plans", _("管理应急预案"), _("只有本单位管理员可以管理应急预案。"), is_unit_admin),
+        UnitRule("manage_tokens", _("管理接口令牌"), _("只有本单位管理员可以管理接口令牌。"), is_unit_admin),
+        UnitRule("manage_webhooks", _("管理系统对接"), _("只有本单位管理员可以管理系统对接 Webhook。"), is_unit_admin),
+        UnitRule(
+            "read_audit",
+            _("查看配置审计记录"),
+            _("只有本单位管理员和领导小组成员可以查看配置审计记录。"),
+            _admin_or_leader,
+        ),
+    ]
+}
+
+
+def unit_allows(action: str, actor: Any, organization_id: int | None) -> bool:
+    return organization_id is not None and UNIT_RULES[action].who(actor, organization_id)
+
+
+def unit_require(action: str, actor: Any, organization_id: int | None) -> None:
+    """Raise NotPermitted (403) unless `actor` may take `action` in that unit."""
+    if not unit_allows(action, actor, organization_id):
+        raise NotPermitted(UNIT_RULES[action].forbidden)
