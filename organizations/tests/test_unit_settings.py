@@ -201,3 +201,19 @@ class RefusalTests(UnitSettingsTestCase):
         with mock.patch.object(services, "group_create", side_effect=NotPermitted("只有本单位管理员可以管理工作组。")):
             response = self.client.post(reverse("unit:groups"), {"name": "新组", "kind": "support"})
         self.assertContains(response, "只有本单位管理员可以管理工作组", status_code=403)
+
+
+class ForgedPostTests(UnitSettingsTestCase):
+    def test_a_forged_form_post_is_refused_and_saves_nothing(self) -> None:
+        """A page on another site making the administrator's browser post (no CSRF token)."""
+        from django.test import Client
+
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(self.uma)
+        data = {"username": "planted", "full_name": "x", "password": "Quiet-river-42", "is_unit_admin": "on"}
+        self.assertEqual(browser.post(reverse("unit:members"), data).status_code, 403)
+        self.assertFalse(Membership.objects.filter(user__username="planted").exists())
+        page = browser.get(reverse("unit:members"))
+        token = page.cookies["csrftoken"].value
+        response = browser.post(reverse("unit:members"), {**data, "csrfmiddlewaretoken": token})
+        self.assertEqual(response.status_code, 302)  # the page's own form goes through
