@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The web port of `make run` (PORT=9000 make run); links in notifications follow it unless SITE_URL is set.
+PORT ?= 8000
+export SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install lint browser-deps migrate demo clean
 
@@ -22,8 +25,8 @@ demo: migrate
 
 ## make run: install, migrate, load the demo unit, start web + Celery worker + beat (Ctrl-C stops all).
 run: demo
-	@echo "OpinionOps: http://127.0.0.1:8000/  (Ctrl-C stops web, worker and beat)"
-	exec $(VENV)/bin/honcho -f Procfile start
+	@echo "OpinionOps: http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	exec $(VENV)/bin/honcho -f Procfile start --port $(PORT)
 
 ## The browser tests need Debian's Chromium and CJK fonts; install them when we can (root + apt).
 browser-deps:

@@ -71,6 +71,9 @@ INCIDENT_TRANSITIONED = "incident.transitioned"
 INCIDENT_LEVEL_CHANGED = "incident.level_changed"
 INCIDENT_UPDATED = "incident.updated"
 INCIDENT_ESCALATED = "incident.escalated"
+INCIDENT_MERGED = "incident.merged"  # a duplicate closed into another incident
+INCIDENT_LINKED = "incident.linked"
+COMMENT_POSTED = "comment.posted"  # carries the people @mentioned, who are told
 DEADLINE_MET = "deadline.met"
 DEADLINE_WAIVED = "deadline.waived"
 DEADLINE_CLOSED = "deadline.closed"
@@ -79,11 +82,16 @@ DEADLINE_REMINDER = "deadline.reminder"
 DEADLINE_MISSED = "deadline.missed"
 DEADLINE_ESCALATED = "deadline.escalated"
 DEADLINE_ACKNOWLEDGED = "deadline.acknowledged"
+INCIDENT_WARNING_ISSUED = "incident.warning_issued"  # a warning notice: level, text, groups and requirements
 STATEMENT_SUBMITTED = "statement.submitted"
+STATEMENT_WITHDRAWN = "statement.withdrawn"
+STATEMENT_LEGAL_APPROVED = "statement.legal_approved"
+STATEMENT_LEGAL_REJECTED = "statement.legal_rejected"
 STATEMENT_APPROVED = "statement.approved"
 STATEMENT_REJECTED = "statement.rejected"
 STATEMENT_PUBLISHED = "statement.published"
 REPORT_RECORDED = "report.recorded"
+REPORT_SIGNED_OFF = "report.signed_off"
 TASK_ASSIGNED = "task.assigned"
 
 

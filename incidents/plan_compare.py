@@ -111,6 +111,7 @@ HEADER_FACTS: list[Fact] = [
     (_("下班时间"), lambda plan: _clock(plan.workday_end)),
     (_("逐级上报顺序"), lambda plan: _chain(plan.escalation_chain)),
     (_("审定回避（四眼原则）"), lambda plan: gettext("开启") if plan.four_eyes else gettext("关闭")),
+    (_("法律审核"), lambda plan: gettext("开启") if plan.legal_review else gettext("关闭")),
 ]
 
 # Each part kind, as the page lists it: (key, heading, the plan's related name, facts beside the name).

@@ -84,6 +84,11 @@ class PlanHeaderForm(forms.Form):
         required=False,
         help_text=_("开启后，起草回应稿的人不能审定同一稿件，报告人不能审阅自己的书面报告。"),
     )
+    legal_review = forms.BooleanField(
+        label=_("法律审核"),
+        required=False,
+        help_text=_("开启后，回应稿提交后先由法律援助组审核，审核通过再送领导小组审定。"),
+    )
     change_note = forms.CharField(
         label=_("修订说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

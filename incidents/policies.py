@@ -5,9 +5,10 @@ here. The service that performs the action calls `require()` inside its transact
 page calls `allows()` to decide which buttons to draw; the API lists `available_actions()`. The
 three cannot disagree, and the permission tables in the tests are generated from RULES.
 
-Roles count only in the incident's own unit (a superior unit reads escalated incidents and may
-acknowledge a missed clock, nothing else). Refusal messages are lazy translations: they are
-rendered in the language of whoever reads them, not of whoever raised them.
+Roles count only in the incident's own unit (a superior unit reads escalated incidents, may
+acknowledge a missed clock and 签收 a report sent up to it, nothing else). Refusal messages are
+lazy translations: they are rendered in the language of whoever reads them, not of whoever raised
+them.
 """
 
 from collections.abc import Callable
@@ -38,6 +39,7 @@ MEASURE_RECORDERS = frozenset({Role.HANDLER, Role.LEGAL, Role.SPOKESPERSON, Role
 LEADERS = frozenset({Role.LEADER})  # escalate, sign reports, decide on clocks and statements, archive
 DRAFTERS = frozenset({Role.SPOKESPERSON, Role.LEADER, Role.OFFICE, Role.HANDLER})  # draft and submit statements
 PUBLISHERS = frozenset({Role.SPOKESPERSON, Role.LEADER, Role.OFFICE})  # mark approved statements published
+LEGAL_REVIEWERS = frozenset({Role.LEGAL})  # 法律审核 of statements, where the plan asks for it
 
 
 def _format(message: Promise, params: dict[str, Any]) -> str:
@@ -153,6 +155,34 @@ def _has_superior(actor: Any, incident: Incident, record: Any) -> Refusal | None
     return None
 
 
+def _missed_clocks_need_a_leader(actor: Any, incident: Incident, record: Any) -> Refusal | None:
+    """Merging a duplicate: its pending clocks no longer apply (the surviving incident counts its
+    own), but a missed one is history that only a leader may settle, in the same step."""
+    if Role.LEADER in user_roles(actor, incident.organization_id):
+        return None
+    missed = incident.deadlines.filter(status=Deadline.Status.MISSED)  # type: ignore[attr-defined]
+    names = list(missed.order_by("due_at", "id").values_list("name", flat=True))
+    if not names:
+        return None
+    return Refusal(
+        InvalidTransition,
+        lazy_format(
+            _("这起舆情有已逾期的时限：%(clocks)s。逾期须由领导小组成员在合并时逐项豁免或确认不再适用。"),
+            clocks="、".join(names),
+        ),
+        field="clocks",
+    )
+
+
+def _discussants(actor: Any, incident: Incident, record: Any) -> bool:
+    """The unit's working-group members; once the incident is reported up, also the superior
+    unit's 领导小组 (who read it, and may give instructions in its discussion)."""
+    if user_roles(actor, incident.organization_id):
+        return True
+    parent_id = incident.organization.parent_id
+    return incident.escalated_at is not None and parent_id is not None and Role.LEADER in user_roles(actor, parent_id)
+
+
 def _task_open(actor: Any, incident: Incident, task: Any) -> Refusal | None:
     return None if task.status == task.Status.OPEN else Refusal(InvalidTransition, _("该任务已办结或已取消。"))
 
@@ -174,6 +204,20 @@ def _written_unsigned(actor: Any, incident: Incident, report: Report) -> Refusal
     if report.signed_off_at is not None:
         return Refusal(InvalidTransition, _("该报告已审阅。"))
     return None
+
+
+def _sent_up_not_received(actor: Any, incident: Incident, report: Report) -> Refusal | None:
+    if not report.to_superior:
+        return Refusal(InvalidTransition, _("该报告未报送上级主管部门，无需签收。"))
+    if report.received_at is not None:
+        return Refusal(InvalidTransition, _("该报告已签收。"))
+    return None
+
+
+def _superior_leadership(actor: Any, incident: Incident, report: Report) -> bool:
+    """The leadership group or its office of the unit directly above the incident's unit (签收)."""
+    parent_id = incident.organization.parent_id
+    return parent_id is not None and bool(user_roles(actor, parent_id) & COORDINATORS)
 
 
 def _clock_open(actor: Any, incident: Incident, deadline: Deadline) -> Refusal | None:
@@ -245,6 +289,16 @@ def _four_eyes_report(actor: Any, incident: Incident, report: Report) -> Refusal
             _("本预案要求审定回避（四眼原则）：您是这份报告的报告人，不能审阅自己的报告，请由其他领导审阅。"),
         )
     return None
+
+
+def _evidence_people(actor: Any, incident: Incident, evidence: Any) -> bool:
+    """Who may withdraw an attachment (evidence app): its uploader, or the leadership group or office."""
+    roles = user_roles(actor, incident.organization_id)
+    return bool(roles & COORDINATORS) or bool(roles and evidence.uploaded_by_id == getattr(actor, "pk", None))
+
+
+def _evidence_kept(actor: Any, incident: Incident, evidence: Any) -> Refusal | None:
+    return Refusal(InvalidTransition, _("该证据已撤回。")) if evidence.is_withdrawn else None
 
 
 RULES: dict[str, Rule] = {
@@ -390,6 +444,46 @@ RULES: dict[str, Rule] = {
             roles=ANY_ROLE,
             states=OPEN_STATES,
         ),
+        Rule(
+            "attach_evidence",
+            _("上传证据"),
+            _("只有本单位应急工作组成员可以上传证据。"),
+            roles=ANY_ROLE,
+            states=OPEN_STATES,
+        ),
+        Rule(
+            "withdraw_evidence",
+            _("撤回证据"),
+            _("只有证据的上传人或领导小组、办公室可以撤回证据。"),
+            record="evidence",
+            who=_evidence_people,
+            states=OPEN_STATES,
+            checks=(_evidence_kept,),
+        ),
+        Rule(
+            "merge",
+            _("合并重复舆情"),
+            _("只有研判组、领导小组或其办公室可以合并重复舆情。"),
+            roles=ASSESSORS,
+            transition="merge_into",
+            checks=(_missed_clocks_need_a_leader,),
+        ),
+        Rule(
+            "link",
+            _("关联舆情"),
+            _("只有本单位应急工作组成员可以关联舆情。"),
+            roles=ANY_ROLE,
+            states=OPEN_STATES,
+        ),
+        # `who` decides; `roles` is its own-unit part, which the permission tables read.
+        Rule(
+            "comment",
+            _("发表评论"),
+            _("只有本单位应急工作组成员，以及已收到上报的上级主管部门领导小组，可以参与讨论。"),
+            roles=ANY_ROLE,
+            states=OPEN_STATES,
+            who=_discussants,
+        ),
         # --- records on the incident
         Rule(
             "complete_task",
@@ -407,6 +501,14 @@ RULES: dict[str, Rule] = {
             record="report",
             checks=(_written_unsigned, _four_eyes_report),
             step_up=True,
+        ),
+        Rule(
+            "acknowledge_report",
+            _("签收报告"),
+            _("只有上级主管部门的领导小组或其办公室可以签收报送的报告。"),
+            record="report",
+            who=_superior_leadership,
+            checks=(_sent_up_not_received,),
         ),
         Rule(
             "waive_deadline",
@@ -458,6 +560,23 @@ RULES: dict[str, Rule] = {
             roles=DRAFTERS,
             record="statement",
             checks=(_statement_can("submit"),),
+        ),
+        Rule(
+            "withdraw_statement",
+            _("撤回回应稿"),
+            _("只有宣传组、处置组或领导小组可以撤回回应稿。"),
+            roles=DRAFTERS,
+            record="statement",
+            checks=(_statement_can("withdraw"),),
+        ),
+        Rule(
+            "legal_review_statement",
+            _("法律审核"),
+            _("只有法律援助组可以进行法律审核。"),
+            roles=LEGAL_REVIEWERS,
+            record="statement",
+            checks=(_statement_can("legal_approve"),),
+            step_up=True,
         ),
         Rule(
             "decide_statement",

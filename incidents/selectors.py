@@ -8,20 +8,25 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Case,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
     FloatField,
+    IntegerField,
     Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
+    Window,
 )
-from django.db.models.functions import Extract, TruncDate
+from django.db.models.functions import Extract, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -40,13 +45,22 @@ from incidents.models import (
     Task,
     WarningLevel,
 )
-from incidents.policies import PUBLISHERS
+from incidents.models.incident import URGENCY_CLOSED, URGENCY_DUE_MINUTE
+from incidents.policies import LEGAL_REVIEWERS, PUBLISHERS
 from organizations.models import GroupMember, Organization
 from organizations.roles import Role, user_organization_id
 
 
-def incidents_visible_to(user: Any) -> QuerySet[Incident]:
-    """The user's unit's incidents, plus those its direct subordinate units escalated to it.
+def subordinate_unit_ids(organization_id: int | None) -> list[int]:
+    """The units directly below this one (下级单位)."""
+    if organization_id is None:
+        return []
+    return list(Organization.objects.filter(parent_id=organization_id).values_list("pk", flat=True))
+
+
+def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> QuerySet[Incident]:
+    """The user's unit's incidents, plus those its direct subordinate units escalated to it
+    (`subordinates`: the unit's subordinate_unit_ids, when the caller has read them already).
 
     Phrased without a join on Organization so PostgreSQL can use the (organization, …) indexes.
     """
@@ -54,7 +68,8 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
     if organization_id is None:
         return Incident.objects.none()
     visible = Q(organization_id=organization_id)
-    subordinates = list(Organization.objects.filter(parent_id=organization_id).values_list("pk", flat=True))
+    if subordinates is None:
+        subordinates = subordinate_unit_ids(organization_id)
     if subordinates:
         visible |= Q(organization_id__in=subordinates, escalated_at__isnull=False)
     return Incident.objects.filter(visible)
@@ -63,6 +78,126 @@ def incidents_visible_to(user: Any) -> QuerySet[Incident]:
 def organization_of(user: Any) -> Organization | None:
     organization_id = user_organization_id(user)
     return Organization.objects.filter(pk=organization_id).first() if organization_id else None
+
+
+def incidents_mine(queryset: QuerySet[Incident], user: Any) -> QuerySet[Incident]:
+    """「与我有关」: incidents the user logged, holds a task on (theirs or their group's), or whose
+    open clocks they or their group own."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    groups = GroupMember.objects.filter(user_id=user.pk).values("group_id")
+    tasks = Task.objects.filter(incident=OuterRef("pk")).filter(
+        Q(assignee_id=user.pk) | Q(assignee_group_id__in=groups)
+    )
+    clocks = Deadline.objects.filter(incident=OuterRef("pk"), status__in=Deadline.OPEN).filter(
+        Q(owner_id=user.pk) | Q(owner_group_id__in=groups)
+    )
+    return queryset.filter(Q(reporter_id=user.pk) | Exists(tasks) | Exists(clocks))
+
+
+def incidents_by_urgency(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """「按紧急程度排序」: open before closed; then the nearest open clock, overdue ones first (clocks
+    falling due in the same minute are equally near), then the most severe level, then the newest.
+    Each row carries `next_due`, the due time of its nearest open clock (None when none is open).
+
+    The first two keys are the expressions of the index incident_unit_urgency, on the stored
+    Incident.next_due_at: a page is read from the index in order, whatever the number of incidents."""
+    return queryset.annotate(
+        next_due=F("next_due_at"),
+        _closed=URGENCY_CLOSED,
+        _due_minute=URGENCY_DUE_MINUTE,
+        _rank=Case(When(level__isnull=True, then=Value(99)), default="level__rank", output_field=IntegerField()),
+    ).order_by("_closed", F("_due_minute").asc(nulls_last=True), "_rank", "-discovered_at", "-id")
+
+
+# --- The superior unit's view (上级主管部门): what its direct subordinate units reported up to it.
+
+
+def incidents_reported_up_to(user: Any) -> QuerySet[Incident]:
+    """Incidents the user's direct subordinate units escalated or reported up to the user's unit:
+    nothing else of theirs."""
+    subordinates = subordinate_unit_ids(user_organization_id(user))
+    return Incident.objects.filter(organization_id__in=subordinates, escalated_at__isnull=False)
+
+
+def reports_sent_up(user: Any, limit: int = 100) -> list[Report]:
+    """Reports marked 同时报上级 on incidents reported up to the user's unit: awaiting 签收 first,
+    then the most recent."""
+    return list(
+        Report.objects.filter(to_superior=True, incident__in=incidents_reported_up_to(user).values("pk"))
+        .select_related("incident__organization", "incident__level", "reported_by", "received_by")
+        .annotate(_received=Case(When(received_at__isnull=True, then=Value(0)), default=Value(1)))
+        .order_by("_received", "-occurred_at", "-id")[:limit]
+    )
+
+
+def clocks_missed_reported_up(user: Any, limit: int = 100) -> list[Deadline]:
+    """Missed clocks of incidents reported up to the user's unit that nobody has acknowledged yet
+    (late-logged clocks paged nobody and need none), oldest first."""
+    return list(
+        Deadline.objects.filter(
+            incident__in=incidents_reported_up_to(user).values("pk"),
+            status=Deadline.Status.MISSED,
+            late_logged=False,
+            acknowledged_at__isnull=True,
+        )
+        .select_related("incident__organization", "incident__plan", "owner_group", "owner")
+        .order_by("due_at", "id")[:limit]
+    )
+
+
+def reported_up_counts(user: Any) -> list[dict[str, Any]]:
+    """Per direct subordinate unit: incidents reported up (all, still open), reports sent up (all,
+    awaiting 签收) and missed clocks not yet acknowledged, and the same summed over all units."""
+    organization_id = user_organization_id(user)
+    if organization_id is None:
+        return []
+    units = list(Organization.objects.filter(parent_id=organization_id).order_by("name", "id"))
+    ids = [unit.pk for unit in units]
+    incidents = {
+        row["organization_id"]: row
+        for row in Incident.objects.filter(organization_id__in=ids, escalated_at__isnull=False)
+        .values("organization_id")
+        .annotate(total=Count("id"), open=Count("id", filter=Q(state__in=OPEN_STATES)))
+        .order_by()
+    }
+    reports = {
+        row["incident__organization_id"]: row
+        for row in Report.objects.filter(
+            to_superior=True, incident__organization_id__in=ids, incident__escalated_at__isnull=False
+        )
+        .values("incident__organization_id")
+        .annotate(total=Count("id"), waiting=Count("id", filter=Q(received_at__isnull=True)))
+        .order_by()
+    }
+    clocks = dict(
+        Deadline.objects.filter(
+            incident__organization_id__in=ids,
+            incident__escalated_at__isnull=False,
+            status=Deadline.Status.MISSED,
+            late_logged=False,
+            acknowledged_at__isnull=True,
+        )
+        .values("incident__organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("incident__organization_id", "n")
+    )
+    rows = []
+    for unit in units:
+        row_incidents = incidents.get(unit.pk, {})
+        row_reports = reports.get(unit.pk, {})
+        rows.append(
+            {
+                "unit": unit,
+                "incidents": row_incidents.get("total", 0),
+                "open": row_incidents.get("open", 0),
+                "reports": row_reports.get("total", 0),
+                "waiting": row_reports.get("waiting", 0),
+                "missed": clocks.get(unit.pk, 0),
+            }
+        )
+    return rows
 
 
 # --- The leadership dashboard. Statistics exclude drills; lists show them, marked as drills.
@@ -74,19 +209,69 @@ CHART_DAYS = 30
 WAITING_LIMIT = 20
 
 
+# What the lists of incidents waiting for someone show (and the state every incident object reads).
+WAITING_INCIDENT_FIELDS = ("reference", "title", "state", "discovered_at", "is_drill")
+
+
+def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Statement]]:
+    """Statements waiting for this user, oldest first, at most WAITING_LIMIT per list: 法律审核, approval,
+    sent back to their drafter, publishing. A statement has one status, so the lists never share one
+    and are read in one query (numbered per status); versions come along for the approval cards."""
+    four_eyes = Q(incident__plan__four_eyes=True)
+    lists: dict[str, tuple[str, Q]] = {}
+    if roles & set(LEGAL_REVIEWERS):
+        lists["legal_reviews"] = (Statement.Status.LEGAL_REVIEW, Q())
+    if Role.LEADER in roles:
+        # 审定回避: a leader is not asked to decide on a text they drafted or wrote.
+        lists["approvals"] = (
+            Statement.Status.SUBMITTED,
+            ~(four_eyes & (Q(created_by_id=user.pk) | Q(latest_author_id=user.pk))),
+        )
+    if roles:
+        lists["sent_back"] = (Statement.Status.REJECTED, Q(created_by_id=user.pk))
+    if roles & set(PUBLISHERS):
+        lists["to_publish"] = (Statement.Status.APPROVED, Q())
+    if not lists:
+        return {}
+    wanted = Q()
+    for status, condition in lists.values():
+        wanted |= Q(status=status) & condition
+    latest_author = StatementVersion.objects.filter(statement=OuterRef("pk")).order_by("-number")
+    rows = (
+        Statement.objects.filter(incident__organization_id=organization_id)
+        .annotate(latest_author_id=Subquery(latest_author.values("author_id")[:1]))
+        .filter(wanted)
+        .annotate(place=Window(RowNumber(), partition_by=F("status"), order_by=[F("created_at").asc(), F("id").asc()]))
+        .filter(place__lte=WAITING_LIMIT)
+        .select_related("incident", "incident__level", "created_by")
+        .prefetch_related(
+            Prefetch("versions", queryset=StatementVersion.objects.select_related("author").order_by("number"))
+        )
+        .order_by("created_at", "id")
+    )
+    by_status: dict[str, list[Statement]] = {status: [] for status, _condition in lists.values()}
+    for statement in rows:
+        by_status[statement.status].append(statement)
+    return {name: by_status[status] for name, (status, _condition) in lists.items()}
+
+
 def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Any]]:
-    """What waits for this user: approvals, warning decisions, sign-offs, publishing, own tasks."""
+    """What waits for this user: incidents to take into 研判 and assess, 法律审核, approvals, warning
+    decisions, sign-offs, statements sent back, publishing, own tasks and own clocks. A fixed number
+    of queries per role, whatever the number of rows."""
     own = Incident.objects.filter(organization_id=organization_id)
     waiting: dict[str, list[Any]] = {}
-    if Role.LEADER in roles:
-        waiting["approvals"] = list(
-            Statement.objects.filter(incident__organization_id=organization_id, status=Statement.Status.SUBMITTED)
-            .select_related("incident", "incident__level", "created_by")
-            .prefetch_related(
-                Prefetch("versions", queryset=StatementVersion.objects.select_related("author").order_by("number"))
-            )
-            .order_by("created_at")[:WAITING_LIMIT]
+    group_ids = GroupMember.objects.filter(user_id=user.pk).values("group_id")
+    four_eyes = Q(incident__plan__four_eyes=True)
+    if roles & {Role.ANALYST, Role.OFFICE}:
+        assessed = Exists(Assessment.objects.filter(incident=OuterRef("pk")))
+        waiting["to_assess"] = list(
+            own.filter(Q(state=State.MONITORING) | (Q(state=State.ASSESSING) & ~assessed))
+            .only(*WAITING_INCIDENT_FIELDS)
+            .order_by("discovered_at", "id")[:WAITING_LIMIT]
         )
+    waiting.update(_statements_waiting(user, organization_id, roles))
+    if Role.LEADER in roles:
         latest = Assessment.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
         waiting["warnings"] = list(
             own.filter(state=State.ASSESSING)
@@ -96,41 +281,73 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
                 proposed_level_color=Subquery(latest.values("proposed_level__color")[:1]),
                 risk=Subquery(latest.values("risk")[:1]),
             )
+            .only(*WAITING_INCIDENT_FIELDS)
             .order_by("discovered_at")[:WAITING_LIMIT]
         )
         waiting["sign_offs"] = list(
             Report.objects.filter(
                 incident__organization_id=organization_id, kind=Report.Kind.WRITTEN, signed_off_at__isnull=True
             )
+            .exclude(four_eyes & Q(reported_by_id=user.pk))
             .select_related("incident", "reported_by")
             .order_by("occurred_at")[:WAITING_LIMIT]
         )
-    if roles & set(PUBLISHERS):
-        waiting["to_publish"] = list(
-            Statement.objects.filter(incident__organization_id=organization_id, status=Statement.Status.APPROVED)
-            .select_related("incident")
-            .order_by("created_at")[:WAITING_LIMIT]
-        )
     if roles:
-        group_ids = GroupMember.objects.filter(user_id=user.pk).values("group_id")
         waiting["tasks"] = list(
             Task.objects.filter(incident__organization_id=organization_id, status=Task.Status.OPEN)
             .filter(Q(assignee_id=user.pk) | Q(assignee_group_id__in=group_ids))
             .select_related("incident", "assignee_group")
             .order_by(F("due_at").asc(nulls_last=True), "id")[:WAITING_LIMIT]
         )
+        waiting["my_clocks"] = list(
+            Deadline.objects.filter(
+                incident__organization_id=organization_id,
+                incident__state__in=OPEN_STATES,
+                status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED],
+            )
+            .filter(Q(owner_id=user.pk) | Q(owner_group_id__in=group_ids))
+            .select_related("incident", "incident__level", "owner_group")
+            .order_by("due_at", "id")[:WAITING_LIMIT]
+        )
     return waiting
+
+
+AT_RISK_FIELDS = (
+    "name",
+    "due_at",
+    "status",
+    "owner_group__name",
+    "incident__title",
+    "incident__state",
+    "incident__is_drill",
+    "incident__level__name",
+    "incident__level__color",
+)
 
 
 def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list[Deadline]:
     """Open clocks of the unit that are overdue or due within 30 minutes, soonest first."""
     now = now or timezone.now()
-    return list(
-        Deadline.objects.filter(incident__organization_id=organization_id, incident__state__in=OPEN_STATES)
+    horizon = now + AT_RISK_WINDOW
+    # Only open incidents whose nearest open clock falls by the horizon can have one: a range of the
+    # urgency index, not every open incident of the unit.
+    incidents = Incident.objects.alias(_closed=URGENCY_CLOSED, _due_minute=URGENCY_DUE_MINUTE).filter(
+        organization_id=organization_id, _closed=0, _due_minute__lte=horizon
+    )
+    soonest = (
+        Deadline.objects.filter(incident__in=incidents.values("pk"))
         # A missed clock is always past due, so one range covers "due soon" and "overdue".
-        .filter(status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED], due_at__lte=now + AT_RISK_WINDOW)
+        .filter(status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED], due_at__lte=horizon)
+        .order_by("due_at", "id")
+        .values("pk")[:50]
+    )
+    # The incident, level and group are joined for the 50 clocks shown only, with what the list shows
+    # (and the states, which every clock and incident object reads when it is built).
+    return list(
+        Deadline.objects.filter(pk__in=Subquery(soonest))
         .select_related("incident", "incident__level", "owner_group")
-        .order_by("due_at", "id")[:50]
+        .only(*AT_RISK_FIELDS)
+        .order_by("due_at", "id")
     )
 
 
@@ -236,16 +453,24 @@ def incidents_over_time(organization_id: int, now: datetime | None = None) -> di
     first_day = today - timedelta(days=CHART_DAYS - 1)
     start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
     days = [first_day + timedelta(days=i) for i in range(CHART_DAYS)]
-    base = Incident.objects.filter(organization_id=organization_id, is_drill=False, discovered_at__gte=start).annotate(
-        day=TruncDate("discovered_at", tzinfo=timezone.get_current_timezone())
+    # One pass over the period's incidents, counted per day, level and category; each chart sums it up.
+    level_fields, category_fields = (
+        ("level__name", "level__rank", "level__color"),
+        ("category__name", "category__order"),
+    )
+    counted = list(
+        Incident.objects.filter(organization_id=organization_id, is_drill=False, discovered_at__gte=start)
+        .annotate(day=TruncDate("discovered_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", *level_fields, *category_fields)
+        .annotate(n=Count("id"))
+        .order_by()
     )
 
     def series(name_field: str, color_field: str | None, order_field: str) -> list[dict[str, Any]]:
-        fields = ["day", name_field, order_field] + ([color_field] if color_field else [])
         per: dict[str, dict[Any, int]] = {}
         colors: dict[str, str] = {}
         order: dict[str, Any] = {}
-        for row in base.values(*fields).annotate(n=Count("id")).order_by():
+        for row in counted:
             name = row[name_field] or str(_("未定级") if name_field.startswith("level") else _("未分类"))
             per.setdefault(name, {})[row["day"]] = per.get(name, {}).get(row["day"], 0) + row["n"]
             order[name] = row[order_field] if row[order_field] is not None else 999

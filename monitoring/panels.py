@@ -14,7 +14,12 @@ def mentions_panel(
     request: HttpRequest, incident: Incident, may_add: bool, overrides: dict[str, Any]
 ) -> dict[str, Any]:
     return {
-        "mentions": list(Mention.objects.filter(incident=incident).select_related("captured_by")[:100]),
+        # Each post's attachments (the evidence app's relation, by name: this app does not import it).
+        "mentions": list(
+            Mention.objects.filter(incident=incident)
+            .select_related("captured_by")
+            .prefetch_related("evidence__withdrawal")[:100]
+        ),
         "form": overrides.get("mention") or (MentionForm() if may_add else None),
     }
 

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -198,5 +199,22 @@ def transport_send(*, channel: NotificationChannel, message: Outgoing, timeout: 
         ok = notifier.notify(title=message.title, body=text)
         log = captured.getvalue()
     if not ok:
-        raise DeliveryFailed((log.strip() or _("渠道返回失败。"))[-1000:])
+        logger.info("Chat robot send failed (channel %s): %s", channel.pk, log.strip())
+        raise DeliveryFailed(robot_failure(channel.get_kind_display(), log))
     return Sent()
+
+
+HTTP_ERROR = re.compile(r"error=(\d{3})")
+
+
+def robot_failure(robot: str, log: str) -> str:
+    """Why a chat robot refused, in words for the person at the screen (apprise logs in English)."""
+    if re.search(r"connection error|timed out|timeout", log, re.IGNORECASE):
+        return _("无法连接到%(robot)s的接口（网络不通或超时）。") % {"robot": robot}
+    status = HTTP_ERROR.search(log)
+    if status:
+        return _(
+            "%(robot)s的接口返回错误（HTTP %(code)s）：请检查 Webhook 地址（含 key 或 access_token）是否完整、"
+            "机器人是否仍在群内；钉钉机器人的加签密钥须与机器人设置一致。"
+        ) % {"robot": robot, "code": status.group(1)}
+    return _("%(robot)s的接口没有接受这条消息，请检查 Webhook 地址和机器人设置。") % {"robot": robot}

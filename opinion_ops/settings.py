@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "monitoring",
+    "evidence",
     "notifications",
     "integrations",
 ]
@@ -201,6 +202,15 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+# Evidence (存证, the evidence app): files attached to incidents, reports and posts. Each file at most
+# EVIDENCE_MAX_BYTES (the reverse proxy's body limit must allow a little more, e.g. nginx
+# client_max_body_size 25m), of the kinds listed, judged by content: pdf, docx, xlsx, png, jpeg, gif,
+# webp, text. Images above EVIDENCE_MAX_IMAGE_PIXELS are refused (decompression bombs).
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+EVIDENCE_ALLOWED_TYPES = env_list(
+    "EVIDENCE_ALLOWED_TYPES", ["pdf", "docx", "xlsx", "png", "jpeg", "gif", "webp", "text"]
+)
+EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 50_000_000)
 
 # --- Security headers; the production ones are switched on with OPINION_OPS_ENV=production.
 SESSION_COOKIE_HTTPONLY = True
@@ -404,6 +414,7 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "incidents.models.records.Report.Kind",
         "MeasureKindEnum": "incidents.models.records.Measure.Kind",
         "StatementKindEnum": "incidents.models.records.Statement.Kind",
+        "StatementDecisionEnum": "incidents.models.records.StatementVersion.Decision",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

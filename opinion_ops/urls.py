@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from opinion_ops.views import health_page, healthz
+from opinion_ops.views import favicon, health_page, healthz
 
 urlpatterns = [
     path("accounts/", include("accounts.urls")),  # login, logout, two-factor, 账号安全
@@ -12,9 +12,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("ops/health/", health_page, name="ops_health"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the admin).
+    path("favicon.ico", favicon),
     path("api/v1/", include("opinion_ops.api.urls")),
     path("notifications/", include("notifications.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("evidence/", include("evidence.urls")),  # 存证: upload, withdraw, files after a visibility check
     path("unit/tokens/", include("integrations.urls")),
     path("unit/webhooks/", include("notifications.unit_urls")),
     path("unit/members/", include("accounts.unit_urls")),

@@ -1,9 +1,10 @@
-"""The operators' health page and the monitors' health endpoint."""
+"""The operators' health page, the monitors' health endpoint, and the icon for pages that name none."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -34,3 +35,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": status, "checks": {check.name: check.ok for check in checks}}, status=503 if critical_down else 200
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin): the product's icon."""
+    return redirect(static("favicon.svg"), permanent=True)

@@ -24,8 +24,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from evidence.models import Evidence
+from evidence.services import evidence_attach
+from evidence.testing import image_bytes, temporary_media, upload
 from incidents.models import (
     Assessment,
+    Comment,
     Deadline,
     EmergencyPlan,
     Incident,
@@ -36,6 +40,7 @@ from incidents.models import (
     TimelineEntry,
 )
 from incidents.services import incidents as incident_services
+from incidents.services.comments import comment_create
 from incidents.services.plans import plan_create_revision
 from incidents.services.records import measure_record, report_record, task_create
 from incidents.services.statements import statement_create, statement_submit
@@ -59,6 +64,7 @@ UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("incidents/", "pk"): Incident,
     ("statements/", "pk"): Statement,
+    ("incidents/superior/reports/", "report_id"): Report,
     ("monitoring/incidents/", "pk"): Incident,
     ("notifications/", "pk"): Notification,
     ("notifications/channels/", "pk"): NotificationChannel,
@@ -84,6 +90,9 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("api/v1/^notifications/", "pk"): Notification,
     ("api/v1/^webhooks/", "pk"): NotificationChannel,
     ("api/v1/^webhook-deliveries/", "pk"): Delivery,
+    ("evidence/incidents/", "pk"): Incident,
+    ("evidence/", "pk"): Evidence,
+    ("api/v1/^evidence/", "pk"): Evidence,
 }
 SLUGS: dict[str, list[str]] = {
     "action": sorted({*ACTIONS, *ROW_ACTIONS}),
@@ -133,6 +142,7 @@ def concrete(route: Route, values: dict[str, str]) -> str:
     return "/" + text.replace("^", "").replace("$", "")
 
 
+@temporary_media
 class CrossUnitProbeTests(ApiTestCase):
     """Unit 甲 is the shared test unit (示范区教育局); the probers come from the others."""
 
@@ -171,6 +181,13 @@ class CrossUnitProbeTests(ApiTestCase):
         statement = statement_create(incident_id=incident.pk, actor=self.sara, title=f"{MARK}回应", text=f"{MARK}正文")
         statement_submit(statement_id=statement.pk, actor=self.sara)
         mention_create(actor=self.bob, platform="weibo", text=f"{MARK}帖子", incident=incident)
+        evidence_attach(
+            incident_id=incident.pk,
+            actor=self.hank,
+            file=upload(f"{MARK}截图.png", image_bytes()),
+            description=f"{MARK}存证",
+        )
+        comment_create(incident_id=incident.pk, actor=self.ann, body=f"{MARK}评论")
         Notification.objects.create(
             recipient=self.alice, incident=incident, kind="test", title=f"{MARK}通知", idempotency_key="secret-1"
         )
@@ -204,6 +221,8 @@ class CrossUnitProbeTests(ApiTestCase):
             Statement: [statement.pk],
             Deadline: list(Deadline.objects.filter(incident=incident).values_list("pk", flat=True)[:3]),
             Mention: list(Mention.objects.filter(organization=self.unit).values_list("pk", flat=True)),
+            Evidence: list(Evidence.objects.filter(incident=incident).values_list("pk", flat=True)),
+            Comment: list(Comment.objects.filter(incident=incident).values_list("pk", flat=True)),
             Notification: list(Notification.objects.filter(recipient__in=unit_users).values_list("pk", flat=True)[:3]),
             NotificationChannel: list(
                 NotificationChannel.objects.filter(name__contains=MARK).values_list("pk", flat=True)

@@ -18,6 +18,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from incidents import events
 from incidents.models import Deadline, DeadlineRule, DeadlineSignal
 from incidents.services.incidents import incident_create
 from notifications.models import Delivery, Notification, NotificationChannel
@@ -94,6 +95,8 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
         )
     Deadline.objects.bulk_create(rows)
 
+    # The office is also told of the new incident itself (waiting for 研判): only the clocks' messages count here.
+    clock_deliveries = Delivery.objects.filter(kind__in=[events.DEADLINE_REMINDER, events.DEADLINE_MISSED])
     tmp = Path(tempfile.mkdtemp(prefix="worker-test-"))
     env = {
         **os.environ,
@@ -115,7 +118,7 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
         worker = start(worker_args, env, tmp / "worker.log")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if Delivery.objects.filter(status=Delivery.Status.SENT).count() >= 20:
+            if clock_deliveries.filter(status=Delivery.Status.SENT).count() >= 20:
                 break
             time.sleep(1)
         time.sleep(3)  # anything doubled would arrive now
@@ -128,8 +131,8 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
     signals = DeadlineSignal.objects.filter(deadline__in=ours)
     assert Counter(signals.values_list("kind", flat=True)) == {"reminder": 10, "missed": 10}, tmp / "worker.log"
     assert Notification.objects.filter(recipient=olga, deadline__in=ours).count() == 20
-    assert Delivery.objects.filter(status=Delivery.Status.SENT).count() == 20
-    expected = set(Delivery.objects.values_list("idempotency_key", flat=True))
+    assert clock_deliveries.filter(status=Delivery.Status.SENT).count() == 20
+    expected = set(clock_deliveries.values_list("idempotency_key", flat=True))
     received = Counter(key for key, _at in WebhookSink.received)
-    assert set(received) == expected
+    assert expected <= set(received)
     assert [key for key, count in received.items() if count > 1] == []

@@ -37,3 +37,18 @@ class OfflineAssetTests(BaseTestCase):
         self.client.force_login(get_user_model().objects.create_superuser("root", password="x"))
         html = self.client.get("/admin/incidents/emergencyplan/").content.decode()
         self.assertEqual([m for m in re.findall(r"<(?:script|link|img)[^>]+>", html) if EXTERNAL.search(m)], [])
+
+
+class VendoredRedocTests(BaseTestCase):
+    def test_the_api_docs_page_runs_the_vendored_redoc_that_asks_nothing_of_the_internet(self) -> None:
+        """Before, Redoc's side menu requested its logo from cdn.redoc.ly on every visit."""
+        from django.contrib.staticfiles import finders
+
+        self.client.force_login(self.alice)
+        html = self.client.get("/api/v1/redoc/").content.decode()
+        self.assertIn("/static/vendor/redoc/redoc.standalone.js", html)
+        bundle = finders.find("vendor/redoc/redoc.standalone.js")
+        with open(bundle, encoding="utf-8") as source:
+            code = source.read()
+        self.assertFalse("cdn.redoc.ly" in code, "the bundle still asks cdn.redoc.ly for a logo")
+        self.assertFalse(re.search(r"^//# sourceMappingURL=", code, re.MULTILINE), "a source map nobody ships")

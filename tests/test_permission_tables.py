@@ -16,10 +16,14 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from evidence.services import evidence_attach, evidence_withdraw
+from evidence.testing import image_bytes, temporary_media, upload
 from incidents import policies
-from incidents.models import Deadline, Incident, Statement
+from incidents.models import Deadline, EmergencyPlan, Incident, Statement
 from incidents.services import incidents as svc
 from incidents.services import records, statements
+from incidents.services.comments import comment_create
+from incidents.services.corrections import incident_link, incident_merge
 from incidents.services.deadline_clock import deadline_acknowledge, deadlines_sweep
 from incidents.services.deadlines import deadline_decide
 from incidents.views.registry import ACTIONS
@@ -48,6 +52,7 @@ class Rollback(Exception):
     pass
 
 
+@temporary_media
 class PermissionTableTestCase(ApiTestCase):
     @classmethod
     def setUpTestData(cls) -> None:
@@ -115,6 +120,16 @@ class PermissionTableTestCase(ApiTestCase):
             if status == "approved":
                 statements.statement_decide(statement_id=statement.pk, actor=cls.alice, approve=True)
             cls.statements[status] = statement
+        # One waiting for 法律审核: submitted while the plan asked for it.
+        EmergencyPlan.objects.filter(pk=responding.plan_id).update(legal_review=True)
+        cls.statements["legal_review"] = statements.statement_create(
+            incident_id=responding.pk, actor=cls.sara, title="回应法审", text="正文"
+        )
+        statements.statement_submit(statement_id=cls.statements["legal_review"].pk, actor=cls.sara)
+        EmergencyPlan.objects.filter(pk=responding.plan_id).update(legal_review=False)
+        cls.evidence = evidence_attach(
+            incident_id=responding.pk, actor=cls.hank, file=upload("截图.png", image_bytes(), "image/png")
+        )
         # A missed clock (reached the leadership rung) and one closed late but claimed on time.
         cls.missed = Deadline.objects.get(incident=responding, name="口头报告")
         Deadline.objects.filter(pk=cls.missed.pk).update(
@@ -126,6 +141,18 @@ class PermissionTableTestCase(ApiTestCase):
             due_at=timezone.now() + timedelta(minutes=1), next_action_at=timezone.now() - timedelta(minutes=1)
         )
         cls.pending = Deadline.objects.get(incident=responding, name="公开回应")
+        # A report sent up to the superior unit (签收), on an incident of its own: reporting it up
+        # lets the superior open that incident, which the tables above must not see.
+        sent_up = svc.incident_create(actor=cls.bob, title="已报上级", discovered_at=timezone.now())
+        cls.sent_up = records.report_record(
+            incident_id=sent_up.pk,
+            actor=cls.olga,
+            kind="oral",
+            reported_to="市教育局",
+            occurred_at=timezone.now(),
+            summary="电话报告",
+            to_superior=True,
+        )
         return made
 
     def setUp(self) -> None:
@@ -144,6 +171,10 @@ class PermissionTableTestCase(ApiTestCase):
             return role in (Role.SUPPORT, Role.LEADER, Role.OFFICE)  # the task's group, or the coordinators
         if action == "acknowledge_deadline":
             return role == Role.LEADER  # above the owner (the office) on this clock's chain
+        if action == "withdraw_evidence":
+            return role in (Role.LEADER, Role.OFFICE) or username == "hank"  # or whoever uploaded it
+        if action == "acknowledge_report":
+            return username == "sam"  # the superior unit's leadership (or its office) signs for it
         return role is not None and role in rule.roles
 
 
@@ -218,6 +249,7 @@ def cases(t: PermissionTableTestCase) -> dict[str, Callable[[Any], Any]]:
             deadline_id=t.late.pk, actor=a, action="confirm_deadline", reason="理由"
         ),
         "acknowledge_deadline": lambda a: deadline_acknowledge(deadline_id=t.missed.pk, actor=a),
+        "acknowledge_report": lambda a: records.report_acknowledge(report_id=t.sent_up.pk, actor=a),
         "revise_statement": lambda a: statements.statement_revise(
             statement_id=t.statements["draft"].pk, actor=a, text=f"新正文{n}"
         ),
@@ -228,6 +260,23 @@ def cases(t: PermissionTableTestCase) -> dict[str, Callable[[Any], Any]]:
         "publish_statement": lambda a: statements.statement_publish(
             statement_id=t.statements["approved"].pk, actor=a, channel="官方微博"
         ),
+        "withdraw_statement": lambda a: statements.statement_withdraw(
+            statement_id=t.statements["submitted"].pk, actor=a
+        ),
+        "legal_review_statement": lambda a: statements.statement_legal_review(
+            statement_id=t.statements["legal_review"].pk, actor=a, approve=True
+        ),
+        "merge": lambda a: incident_merge(
+            incident_id=i["monitoring"].pk, into_id=i["assessing"].pk, actor=a, reason="重复登记"
+        ),
+        "link": lambda a: incident_link(incident_id=i["monitoring"].pk, related_id=i["reviewed"].pk, actor=a),
+        "comment": lambda a: comment_create(incident_id=i["monitoring"].pk, actor=a, body=f"意见{n}"),
+        "attach_evidence": lambda a: evidence_attach(
+            incident_id=i["monitoring"].pk,
+            actor=a,
+            file=upload(f"截图{n}.png", image_bytes(color=(n % 250, 9, a.pk % 250))),
+        ),
+        "withdraw_evidence": lambda a: evidence_withdraw(evidence_id=t.evidence.pk, actor=a, reason="重复上传"),
     }
 
 

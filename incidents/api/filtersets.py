@@ -38,6 +38,8 @@ class MeasureFilterSet(IncidentRecordFilterSet):
 
 
 class ReportFilterSet(IncidentRecordFilterSet):
+    received = django_filters.BooleanFilter(field_name="received_at", lookup_expr="isnull", exclude=True)
+
     class Meta:
         model = Report
         fields = ["kind", "to_superior"]

@@ -108,17 +108,28 @@ class ReportViewSet(IncidentRecordViewSet):
     def create(self, request: Request) -> Response:
         return _create(self, s.ReportCreateSerializer, record_services.report_record)
 
-    @extend_schema(request=None, responses={200: s.ReportSerializer})
+    @extend_schema(request=s.ReportSignOffSerializer, responses={200: s.ReportSerializer})
     @action(detail=True, methods=["post"], url_path="sign-off")
     @idempotent
     def sign_off(self, request: Request, pk: str | None = None) -> Response:
+        """审阅签批 of a written report, with the leader's 批示 (`comment`, optional)."""
+        report = self.get_object()
+        data = self.validated(s.ReportSignOffSerializer)
+        record_services.report_sign_off(report_id=report.pk, actor=request.user, comment=data["comment"])
+        return self.respond(self.get_queryset().get(pk=report.pk))
+
+    @extend_schema(request=None, responses={200: s.ReportSerializer})
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        """签收: the superior unit's leadership or its office confirms it received a report sent up."""
         report = self.get_object()
         self.validated(s.EmptySerializer)
-        record_services.report_sign_off(report_id=report.pk, actor=request.user)
+        record_services.report_acknowledge(report_id=report.pk, actor=request.user)
         return self.respond(self.get_queryset().get(pk=report.pk))
 
 
-def _statement_action(name: str, serializer: Any, call: Any) -> Any:
+def _statement_action(name: str, serializer: Any, call: Any, url_path: str | None = None) -> Any:
     def handler(self: "StatementViewSet", request: Request, pk: str | None = None) -> Response:
         statement = self.get_object()
         data = expected_version(self.validated(serializer))
@@ -128,7 +139,7 @@ def _statement_action(name: str, serializer: Any, call: Any) -> Any:
     handler.__name__ = name
     handler = idempotent(handler)
     handler = extend_schema(request=serializer, responses={200: s.StatementSerializer})(handler)
-    return action(detail=True, methods=["post"])(handler)
+    return action(detail=True, methods=["post"], url_path=url_path or name, url_name=url_path or name)(handler)
 
 
 def _approve(**kwargs: Any) -> Statement:
@@ -139,8 +150,17 @@ def _reject(**kwargs: Any) -> Statement:
     return statement_services.statement_decide(approve=False, **kwargs)
 
 
+def _legal_approve(**kwargs: Any) -> Statement:
+    return statement_services.statement_legal_review(approve=True, **kwargs)
+
+
+def _legal_reject(**kwargs: Any) -> Statement:
+    return statement_services.statement_legal_review(approve=False, **kwargs)
+
+
 class StatementViewSet(IncidentRecordViewSet):
-    """Public statements: draft → submit → a leader approves or rejects → publish (统一回复)."""
+    """Public statements: draft → submit → (法律审核, where the plan asks for it) → a leader approves or
+    rejects → publish (统一回复). The drafter may withdraw a submitted text nobody decided on."""
 
     model = Statement
     serializer_class = s.StatementSerializer
@@ -157,6 +177,11 @@ class StatementViewSet(IncidentRecordViewSet):
 
     revise = _statement_action("revise", s.StatementReviseSerializer, statement_services.statement_revise)
     submit = _statement_action("submit", s.TransitionSerializer, statement_services.statement_submit)
+    withdraw = _statement_action("withdraw", s.TransitionSerializer, statement_services.statement_withdraw)
+    legal_approve = _statement_action(
+        "legal_approve", s.StatementLegalApproveSerializer, _legal_approve, url_path="legal-approve"
+    )
+    legal_reject = _statement_action("legal_reject", s.StatementLegalRejectSerializer, _legal_reject, "legal-reject")
     approve = _statement_action("approve", s.StatementApproveSerializer, _approve)
     reject = _statement_action("reject", s.StatementRejectSerializer, _reject)
     publish = _statement_action("publish", s.StatementPublishSerializer, statement_services.statement_publish)

@@ -27,6 +27,8 @@ from incidents.models import (
     Task,
     TimelineEntry,
     WarningLevel,
+    WarningNotice,
+    WarningNoticeGroup,
 )
 from incidents.selectors import frozen_plan_parts
 from opinion_ops.api.base import StrictSerializer
@@ -77,6 +79,7 @@ class IncidentListSerializer(serializers.ListSerializer):  # type: ignore[type-a
         self.child.context["_lookups"] = {  # type: ignore[union-attr]
             "levels": frozen_plan_parts(WarningLevel, {i.level_id for i in incidents if i.level_id}),
             "categories": frozen_plan_parts(HandlingCategory, {i.category_id for i in incidents if i.category_id}),
+            "types": frozen_plan_parts(IncidentType, {i.incident_type_id for i in incidents if i.incident_type_id}),  # type: ignore[arg-type]
             "groups": groups,
         }
         return super().to_representation(incidents)
@@ -86,6 +89,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     level_name = serializers.SerializerMethodField()
     level_rank = serializers.SerializerMethodField()
     category_code = serializers.SerializerMethodField()
+    incident_type_name = serializers.SerializerMethodField(help_text="舆情类型, as the incident's plan names it.")
     assigned_groups = serializers.SerializerMethodField()
 
     class Meta:
@@ -107,6 +111,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "category",
             "category_code",
             "incident_type",
+            "incident_type_name",
             "reporter",
             "is_drill",
             "discovered_at",
@@ -116,6 +121,7 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "escalated_at",
             "closed_at",
             "dismissal_reason",
+            "merged_into",
             "assigned_groups",
             "version",
             "updated_at",
@@ -144,6 +150,12 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         category = lookups["categories"].get(incident.category_id) if lookups else incident.category
         return category.code if category else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_incident_type_name(self, incident: Incident) -> str | None:
+        lookups = self.context.get("_lookups")
+        kind = lookups["types"].get(incident.incident_type_id) if lookups else incident.incident_type
+        return kind.name if kind else None
+
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_assigned_groups(self, incident: Incident) -> list[int]:
         lookups = self.context.get("_lookups")
@@ -152,7 +164,31 @@ class IncidentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         return sorted(group.pk for group in incident.assigned_groups.all())
 
 
+class WarningNoticeGroupSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    group_name = serializers.CharField(source="group.name", read_only=True)
+
+    class Meta:
+        model = WarningNoticeGroup
+        fields = ["group", "group_name", "requirement"]
+        read_only_fields = fields
+
+
+class WarningNoticeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A warning notice (预警通知) as issued: level, text, the groups that must act and what each must do."""
+
+    level_name = serializers.CharField(source="level.name", read_only=True)
+    groups = WarningNoticeGroupSerializer(source="assignments", many=True, read_only=True)
+
+    class Meta:
+        model = WarningNotice
+        fields = ["id", "kind", "level", "level_name", "text", "groups", "issued_by", "issued_at"]
+        read_only_fields = fields
+
+
 class IncidentDetailSerializer(IncidentSerializer):
+    warning_notices = WarningNoticeSerializer(
+        many=True, read_only=True, help_text="The warning notices issued on the incident, oldest first."
+    )
     available_actions = serializers.SerializerMethodField(
         help_text="What you may do to this incident now (incidents.policies; the page shows the same buttons)."
     )
@@ -161,7 +197,7 @@ class IncidentDetailSerializer(IncidentSerializer):
     )
 
     class Meta(IncidentSerializer.Meta):
-        fields = [*IncidentSerializer.Meta.fields, "available_actions", "available_transitions"]
+        fields = [*IncidentSerializer.Meta.fields, "warning_notices", "available_actions", "available_transitions"]
         read_only_fields = fields
 
     def _actions(self, incident: Incident) -> list[str]:
@@ -205,6 +241,7 @@ class IncidentUpdateSerializer(StrictSerializer):
     incident_type = type_field(required=False, allow_null=True)
     category = category_field(required=False, allow_null=True)
     is_drill = serializers.BooleanField(required=False)
+    reason = text(500, required=False, allow_blank=True, help_text="Why the discovery time changes (required then).")
     version = version_field()
 
 
@@ -216,6 +253,28 @@ class LevelTransitionSerializer(TransitionSerializer):
     level = level_field()
 
 
+class WarningAssignmentSerializer(StrictSerializer):
+    group = group_field()
+    requirement = text(1000, required=False, allow_blank=True, default="")
+
+
+def notice_groups_field(help_text: str) -> WarningAssignmentSerializer:
+    return WarningAssignmentSerializer(many=True, required=False, max_length=50, help_text=help_text)  # type: ignore[call-arg]
+
+
+class WarningTransitionSerializer(LevelTransitionSerializer):
+    """研判 → 预警: the level and the warning notice (预警通知)."""
+
+    text = text(5000, required=False, allow_blank=True, default="", help_text="预警内容: the notice's text.")
+    groups = notice_groups_field(
+        "The working groups that must act, each with what is required of it: they are assigned to the incident "
+        "and told through their channels. Omitted: the groups already assigned."
+    )
+
+    def validate_groups(self, value: list[dict[str, Any]]) -> list[tuple[ResponseGroup, str]]:
+        return [(item["group"], item["requirement"]) for item in value]
+
+
 class ReasonTransitionSerializer(TransitionSerializer):
     reason = text(2000)
 
@@ -223,6 +282,14 @@ class ReasonTransitionSerializer(TransitionSerializer):
 class ChangeLevelSerializer(TransitionSerializer):
     level = level_field()
     reason = text(2000)
+    text = text(5000, required=False, allow_blank=True, default="", help_text="A warning notice's text (optional).")
+    groups = notice_groups_field(
+        "With a text or groups the change is sent as a warning notice: to these groups, each with what is "
+        "required of it (omitted: the groups already assigned)."
+    )
+
+    def validate_groups(self, value: list[dict[str, Any]]) -> list[tuple[ResponseGroup, str]]:
+        return [(item["group"], item["requirement"]) for item in value]
 
 
 class ClockResolutionSerializer(StrictSerializer):
@@ -403,8 +470,15 @@ class ReportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "measures_taken",
             "signed_off_by",
             "signed_off_at",
+            "sign_off_comment",
+            "received_by",
+            "received_at",
         ]
         read_only_fields = fields
+
+
+class ReportSignOffSerializer(StrictSerializer):
+    comment = text(5000, required=False, allow_blank=True, default="", help_text="领导批示 (optional).")
 
 
 class ReportCreateSerializer(StrictSerializer):
@@ -422,7 +496,20 @@ class ReportCreateSerializer(StrictSerializer):
 class StatementVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = StatementVersion
-        fields = ["number", "text", "author", "created_at", "decision", "decided_by", "decided_at", "decision_comment"]
+        fields = [
+            "number",
+            "text",
+            "author",
+            "created_at",
+            "legal_decision",
+            "legal_reviewed_by",
+            "legal_reviewed_at",
+            "legal_comment",
+            "decision",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+        ]
         read_only_fields = fields
 
 
@@ -466,6 +553,14 @@ class StatementApproveSerializer(TransitionSerializer):
 
 
 class StatementRejectSerializer(TransitionSerializer):
+    comment = text(2000)
+
+
+class StatementLegalApproveSerializer(TransitionSerializer):
+    comment = text(2000, required=False, allow_blank=True, default="")
+
+
+class StatementLegalRejectSerializer(TransitionSerializer):
     comment = text(2000)
 
 
@@ -598,6 +693,7 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type
             "workday_end",
             "escalation_chain",
             "four_eyes",
+            "legal_review",
             "based_on",
             "change_note",
             "created_by",

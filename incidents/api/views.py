@@ -12,11 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api import serializers as s
+from incidents.api.corrections import IncidentCorrectionsViewSet
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, TimelineEntry
 from incidents.selectors import incidents_visible_to
 from incidents.services import incidents as svc
-from opinion_ops.api.base import ServiceViewSet, expected_version, idempotent
+from opinion_ops.api.base import expected_version, idempotent
 
 
 def _transition_action(
@@ -39,7 +40,7 @@ def _transition_action(
     return action(detail=True, methods=["post"], url_path=name, url_name=name)(handler)
 
 
-class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceViewSet):
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, IncidentCorrectionsViewSet):
     """Incidents of your unit (and those its subordinate units escalated to it)."""
 
     serializer_class = s.IncidentSerializer
@@ -52,7 +53,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         visible = incidents_visible_to(self.request.user)
         if self.action == "list":
             return visible  # the list serializer looks up levels, categories and groups per page
-        return visible.select_related("level", "category").prefetch_related("assigned_groups")
+        return visible.select_related("level", "category").prefetch_related("assigned_groups", "warning_notices")
 
     def get_serializer_class(self) -> Any:
         return s.IncidentSerializer if self.action == "list" else s.IncidentDetailSerializer
@@ -82,7 +83,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         "start-assessment", svc.incident_start_assessment, s.TransitionSerializer, "监测 → 研判"
     )
     issue_warning = _transition_action(
-        "issue-warning", svc.incident_issue_warning, s.LevelTransitionSerializer, "研判 → 预警 (level)"
+        "issue-warning",
+        svc.incident_issue_warning,
+        s.WarningTransitionSerializer,
+        "研判 → 预警: level and warning notice (text, groups and what each must do)",
     )
     dismiss = _transition_action("dismiss", svc.incident_dismiss, s.ReasonTransitionSerializer, "研判 → 已排除")
     start_response = _transition_action(
@@ -97,7 +101,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
     )
     archive = _transition_action("archive", svc.incident_archive, s.TransitionSerializer, "总结 → 已归档")
     change_level = _transition_action(
-        "change-level", svc.incident_change_level, s.ChangeLevelSerializer, "Raise or lower the level"
+        "change-level",
+        svc.incident_change_level,
+        s.ChangeLevelSerializer,
+        "Raise or lower the level (optionally with a warning notice)",
     )
     escalate = _transition_action(
         "escalate", svc.incident_escalate, s.EscalateSerializer, "Report to the superior unit"

@@ -1,4 +1,5 @@
 from incidents.models.approval import Approval
+from incidents.models.discussion import Comment, IncidentLink
 from incidents.models.incident import (
     LEVEL_CHANGE_STATES,
     OPEN_STATES,
@@ -8,6 +9,7 @@ from incidents.models.incident import (
     State,
     TimelineEntry,
 )
+from incidents.models.notices import WarningNotice, WarningNoticeGroup
 from incidents.models.plan import (
     DeadlineRule,
     EmergencyPlan,
@@ -34,6 +36,7 @@ __all__ = [
     "OPEN_STATES",
     "Approval",
     "Assessment",
+    "Comment",
     "Deadline",
     "DeadlineRule",
     "DeadlineSignal",
@@ -41,6 +44,7 @@ __all__ = [
     "EscalationRung",
     "HandlingCategory",
     "Incident",
+    "IncidentLink",
     "IncidentNumber",
     "IncidentType",
     "Measure",
@@ -54,4 +58,6 @@ __all__ = [
     "Task",
     "TimelineEntry",
     "WarningLevel",
+    "WarningNotice",
+    "WarningNoticeGroup",
 ]

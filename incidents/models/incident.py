@@ -1,15 +1,29 @@
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from incidents.models.chain import entry_digest
 from incidents.models.plan import EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
-from incidents.states import LEVEL_CHANGE_STATES, OPEN_STATES, State
+from incidents.states import CLOCK_STATES, LEVEL_CHANGE_STATES, OPEN_STATES, State
 from organizations.models import Organization, ResponseGroup
 
 __all__ = ["LEVEL_CHANGE_STATES", "OPEN_STATES", "Incident", "IncidentNumber", "Platform", "State", "TimelineEntry"]
+
+# The first keys of the list's 「按紧急程度排序」 (incidents.selectors.incidents_by_urgency), indexed as
+# these very expressions so the first page is read from the index, not sorted from every row.
+# Open incidents first; then the minute of the nearest open clock (truncated in UTC: the same
+# minutes as Asia/Shanghai, and a constant zone keeps the expression indexable).
+URGENCY_CLOSED = models.Case(
+    models.When(state__in=[State.ARCHIVED, State.DISMISSED], then=models.Value(1)),
+    default=models.Value(0),
+    output_field=models.IntegerField(),
+)
+URGENCY_DUE_MINUTE = TruncMinute("next_due_at", tzinfo=UTC)
 
 
 class Platform(models.TextChoices):
@@ -71,6 +85,18 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         _("上报上级时间"), null=True, blank=True, help_text=_("上报后上级主管部门可查看本事件。")
     )
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The due time of the nearest open (pending or missed) clock, kept by incidents.services.deadlines
+    # whenever a clock is planned, re-timed, met, waived or closed: the list sorts and pages on it.
+    next_due_at = models.DateTimeField(_("最近时限"), null=True, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_duplicates",
+        help_text=_("重复登记的舆情并入的舆情；并入后本事件关闭，记录留在本事件。"),
+    )
     version = models.PositiveIntegerField(_("修改版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -81,6 +107,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["organization", "state", "-discovered_at"], name="incident_unit_state"),
             models.Index(fields=["organization", "-discovered_at"], name="incident_unit_recent"),
+            models.Index(models.F("organization"), URGENCY_CLOSED, URGENCY_DUE_MINUTE, name="incident_unit_urgency"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -191,6 +218,17 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def change_level(self, level: WarningLevel) -> None:
         self.level = level
 
+    # A duplicate closes as 已排除 with the reason "合并至 …"; its record stays here (incidents.services.corrections).
+    @transition(
+        field=state,
+        source=list(CLOCK_STATES),
+        target=State.DISMISSED,
+    )
+    def merge_into(self, into: "Incident", reason: str, at: object) -> None:
+        self.merged_into = into
+        self.dismissal_reason = reason
+        self.closed_at = at  # type: ignore[assignment]
+
 
 class IncidentNumber(models.Model):
     """The last incident number a unit gave out in a year: 2026-0001, 2026-0002 …"""
@@ -235,6 +273,9 @@ class TimelineEntry(models.Model):
         REMINDER = "reminder", _("时限提醒")
         REVIEW = "review", _("总结评估")
         ESCALATION = "escalation", _("上报")
+        MERGE = "merge", _("合并")
+        LINK = "link", _("关联舆情")
+        COMMENT = "comment", _("评论")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("舆情事件"), on_delete=models.PROTECT, related_name="timeline"

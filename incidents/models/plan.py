@@ -93,6 +93,11 @@ class EmergencyPlan(models.Model):
             "报告人：起草和审定、报告和审阅须由两个人完成。"
         ),
     )
+    legal_review = models.BooleanField(
+        _("法律审核"),
+        default=False,
+        help_text=_("开启后，回应稿提交后先由法律援助组审核，审核通过再送领导小组审定；法律援助组可退回修改。"),
+    )
     based_on = models.ForeignKey(
         "self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
     )

@@ -188,6 +188,18 @@ class Report(models.Model):
         related_name="+",
     )
     signed_off_at = models.DateTimeField(_("审阅时间"), null=True, blank=True)
+    # The leader's written instruction given when signing; also the comment of the sign-off's Approval.
+    sign_off_comment = models.TextField(_("领导批示"), blank=True)
+    # 签收: the superior unit confirms it received a report sent up to it (to_superior).
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(_("上级签收时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("报告")
@@ -225,6 +237,7 @@ class Statement(ConcurrentTransitionMixin, models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
+        LEGAL_REVIEW = "legal_review", _("待法律审核")
         SUBMITTED = "submitted", _("待审定")
         APPROVED = "approved", _("已审定")
         REJECTED = "rejected", _("退回修改")
@@ -268,6 +281,23 @@ class Statement(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=[Status.DRAFT, Status.REJECTED], target=Status.SUBMITTED)
     def submit(self) -> None:
         pass
+
+    # A plan with 法律审核 (EmergencyPlan.legal_review): the legal group reviews before the leaders decide.
+    @transition(field=status, source=[Status.DRAFT, Status.REJECTED], target=Status.LEGAL_REVIEW)
+    def submit_for_legal_review(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.LEGAL_REVIEW, target=Status.SUBMITTED)
+    def legal_approve(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.LEGAL_REVIEW, target=Status.REJECTED)
+    def legal_reject(self) -> None:
+        pass
+
+    @transition(field=status, source=[Status.SUBMITTED, Status.LEGAL_REVIEW], target=Status.DRAFT)
+    def withdraw(self) -> None:
+        """The drafter takes a submitted text back before anyone decided on it."""
 
     @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
     def approve(self) -> None:
@@ -313,6 +343,20 @@ class StatementVersion(models.Model):
     )
     decided_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
     decision_comment = models.TextField(_("审定意见"), blank=True)
+    # 法律审核 of this version (plans with EmergencyPlan.legal_review), before the leaders decide.
+    legal_decision = models.CharField(
+        _("法律审核结果"), max_length=10, choices=Decision.choices, blank=True, default=""
+    )
+    legal_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("法律审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    legal_reviewed_at = models.DateTimeField(_("法律审核时间"), null=True, blank=True)
+    legal_comment = models.TextField(_("法律审核意见"), blank=True)
 
     class Meta:
         verbose_name = _("回应稿版本")

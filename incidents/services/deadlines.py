@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -98,6 +99,17 @@ def _new_clock(rule: DeadlineRule, incident: Incident, due: datetime, owner_grou
     )
 
 
+def incident_next_due_refresh(incident: Incident) -> None:
+    """Keep the incident's 最近时限 (Incident.next_due_at, what the list sorts on) equal to the due time
+    of its nearest pending or missed clock. Call after changing a clock's status or due time, in the
+    same transaction and holding the incident's lock; the caller's incident object is kept current
+    too, so a later save of it writes the same value."""
+    nearest = Deadline.objects.filter(incident_id=incident.pk, status__in=Deadline.OPEN).aggregate(at=Min("due_at"))
+    if nearest["at"] != incident.next_due_at:
+        incident.next_due_at = nearest["at"]
+        Incident.objects.filter(pk=incident.pk).update(next_due_at=nearest["at"])
+
+
 def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[str, Any]]:
     """Bring the incident's clocks in line with its plan version, level, category and state.
 
@@ -161,6 +173,7 @@ def deadlines_plan(*, incident: Incident, actor: Any, reason: str) -> list[dict[
                 clock.next_action_at = None
                 clock.save()
                 changes.append({"deadline": clock.name, "change": "escalation_stopped"})
+    incident_next_due_refresh(incident)
     if changes:
         timeline_record(
             incident=incident,
@@ -225,6 +238,7 @@ def deadlines_meet(
         )
         events.publish(events.DEADLINE_MET, deadline_event_payload(deadline, status=deadline.status))
         met.append(deadline)
+    incident_next_due_refresh(incident)
     return met
 
 
@@ -253,6 +267,7 @@ def deadline_decide_locked(*, incident: Incident, deadline: Deadline, action: st
     method, event, summary = DECISIONS[action]
     getattr(deadline, method)(actor, timezone.now(), reason)
     deadline.save()
+    incident_next_due_refresh(incident)
     timeline_record(
         incident=incident,
         kind="deadline",

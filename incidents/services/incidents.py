@@ -5,6 +5,7 @@ take the action now, applies the django-fsm transition, records the timeline ent
 its event, all in one transaction, retried as a whole when it loses a deadlock.
 """
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,8 +24,11 @@ from incidents.models import (
     Incident,
     IncidentNumber,
     IncidentType,
+    Platform,
     Review,
     WarningLevel,
+    WarningNotice,
+    WarningNoticeGroup,
 )
 from incidents.services.deadline_clock import deadlines_resume_for_superior
 from incidents.services.deadlines import deadline_decide_locked, deadlines_plan
@@ -171,14 +175,48 @@ def incident_create(
     return incident
 
 
+def _shown(field: str, value: Any) -> str:
+    """A value of an edited fact as the timeline shows it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if field == "platform":
+        return str(Platform(value).label) if value in Platform.values else str(value)
+    return str(value)
+
+
+def _edit_summary(diff: dict[str, Any], before: dict[str, Any], incident: Incident, reason: str) -> str:
+    """'修改舆情信息：标题“旧”→“新”；发现时间 … → …（理由：…）' — long texts are named, not quoted."""
+    parts = []
+    for field in diff:
+        label = str(Incident._meta.get_field(field).verbose_name)
+        if field in ("description", "source_links"):
+            parts.append(_("%(field)s已修改") % {"field": label})
+        else:
+            old, new = _shown(field, before[field]), _shown(field, getattr(incident, field))
+            parts.append(_("%(field)s“%(old)s”→“%(new)s”") % {"field": label, "old": old, "new": new})
+    summary = _("修改舆情信息：%(changes)s") % {"changes": "；".join(parts)}
+    if reason:
+        summary += _("（理由：%(reason)s）") % {"reason": reason}
+    return summary
+
+
 @retry_on_conflict
-def incident_update(*, incident_id: int, actor: Any, expected_version: int | None = None, **changes: Any) -> Incident:
-    """Edit an open incident's facts; the timeline keeps old and new values."""
+def incident_update(
+    *, incident_id: int, actor: Any, expected_version: int | None = None, reason: str = "", **changes: Any
+) -> Incident:
+    """Edit an open incident's facts; the timeline keeps old and new values. A new discovery time
+    needs a reason (kept on the timeline), lies within INCIDENT_DISCOVERED_MAX_AGE_DAYS and not in
+    the future, and re-plans the clocks still pending."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise DomainError(
             _("不能修改字段：%(fields)s") % {"fields": ", ".join(sorted(unknown))}, field=sorted(unknown)[0]
         )
+    reason = (reason or "").strip()
     with transaction.atomic():
         incident = incident_lock(incident_id, expected_version)
         policies.require("edit", actor, incident)
@@ -186,13 +224,18 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
             changes["title"] = (changes["title"] or "").strip()
             if not changes["title"]:
                 raise DomainError(_("请填写标题。"), field="title")
-        if "discovered_at" in changes:
+        if "discovered_at" in changes and changes["discovered_at"] != incident.discovered_at:
             _check_discovered_at(changes["discovered_at"])
+            if not reason:
+                raise DomainError(_("修改发现时间须填写理由，理由将记入处置记录。"), field="reason")
+        if "platform" in changes and changes["platform"] not in Platform.values:
+            raise DomainError(_("请选择平台。"), field="platform")
         if "source_links" in changes:
             changes["source_links"] = http_urls_check(changes["source_links"], field="source_links")
         _check_plan_part(changes.get("incident_type"), incident.plan_id, "incident_type")
         _check_plan_part(changes.get("category"), incident.plan_id, "category")
         diff = {}
+        before = {}
         for field, value in changes.items():
             old = getattr(incident, field)
             if old != value:
@@ -200,15 +243,24 @@ def incident_update(*, incident_id: int, actor: Any, expected_version: int | Non
                     "from": str(old) if old is not None else None,
                     "to": str(value) if value is not None else None,
                 }
+                before[field] = old
                 setattr(incident, field, value)
         if not diff:
             return incident
         incident_touch(incident, *diff.keys())
+        details: dict[str, Any] = {"changes": diff}
+        if "discovered_at" in diff:
+            details["reason"] = reason
         timeline_record(
-            incident=incident, kind="edited", actor=actor, summary=_("修改舆情信息"), details={"changes": diff}
+            incident=incident,
+            kind="edited",
+            actor=actor,
+            summary=_edit_summary(diff, before, incident, reason if "discovered_at" in diff else ""),
+            details=details,
         )
         if {"category", "discovered_at"} & diff.keys():
-            deadlines_plan(incident=incident, actor=actor, reason=_("信息修改"))
+            replan = _("更正发现时间") if "discovered_at" in diff else _("信息修改")
+            deadlines_plan(incident=incident, actor=actor, reason=replan)
         events.publish(events.INCIDENT_UPDATED, _event_payload(incident, changes=sorted(diff)))
     return incident
 
@@ -313,19 +365,127 @@ def _after_level_set(actor: Any, reason: str) -> Any:
     return after
 
 
+NOTICE_TEXT_MAX = 5000
+NOTICE_REQUIREMENT_MAX = 1000
+# The groups a warning notice assigns, each with what is required of it (may be blank).
+Assignments = Sequence[tuple[ResponseGroup, str]]
+
+
+class _Notice:
+    """A warning notice being written: its text and groups, checked under the incident's lock
+    (`groups` None: the incident's assigned groups), then recorded and published."""
+
+    def __init__(self, text: str, groups: Assignments | None, kind: str) -> None:
+        self.text = (text or "").strip()
+        self.given = None if groups is None else [(group, (requirement or "").strip()) for group, requirement in groups]
+        self.kind = kind
+        self.assignments: list[tuple[ResponseGroup, str]] = []
+        if len(self.text) > NOTICE_TEXT_MAX:
+            raise DomainError(_("预警内容不超过 %(n)s 个字。") % {"n": NOTICE_TEXT_MAX}, field="text")
+        if any(len(requirement) > NOTICE_REQUIREMENT_MAX for _group, requirement in self.given or []):
+            raise DomainError(_("每个工作组的要求不超过 %(n)s 个字。") % {"n": NOTICE_REQUIREMENT_MAX}, field="groups")
+
+    def prepare(self, incident: Incident) -> None:
+        if self.given is None:
+            self.assignments = [(group, "") for group in incident.assigned_groups.order_by("kind", "name")]
+            return
+        seen: set[int] = set()
+        for group, requirement in self.given:
+            if group.organization_id != incident.organization_id:
+                raise DomainError(_("只能通知本单位的工作组。"), field="groups")
+            if group.pk not in seen:
+                seen.add(group.pk)
+                self.assignments.append((group, requirement))
+
+    def details(self) -> dict[str, Any]:
+        """What the timeline entry records of the notice (in the hash chain)."""
+        groups = [{"group_id": g.pk, "group": g.name, "requirement": r} for g, r in self.assignments]
+        return {"text": self.text, "groups": groups}
+
+    def summary(self, assignments: Assignments | None = None) -> str:
+        """The notice in the words of the timeline (before `prepare`, of the groups given)."""
+        parts = []
+        if self.text:
+            parts.append(_("预警内容：%(text)s") % {"text": self.text})
+        names = list(dict.fromkeys(g.name for g, _r in (self.assignments if assignments is None else assignments)))
+        if names:
+            parts.append(_("通知：%(groups)s") % {"groups": "、".join(names)})
+        return "；".join(parts)
+
+    def record(self, incident: Incident, actor: Any, level: WarningLevel) -> WarningNotice:
+        """Write the notice, assign its groups to the incident, and publish it (holding the lock)."""
+        notice = WarningNotice.objects.create(
+            incident=incident, kind=self.kind, level=level, text=self.text, issued_by=actor, issued_at=timezone.now()
+        )
+        WarningNoticeGroup.objects.bulk_create(
+            WarningNoticeGroup(notice=notice, group=group, requirement=requirement)
+            for group, requirement in self.assignments
+        )
+        before = {g.pk: g.name for g in incident.assigned_groups.all()}
+        added = [group for group, _r in self.assignments if group.pk not in before]
+        if added:
+            incident.assigned_groups.add(*added)
+            after = {**before, **{g.pk: g.name for g in added}}
+            timeline_record(
+                incident=incident,
+                kind="assignment",
+                actor=actor,
+                summary=_("承办工作组：%(groups)s") % {"groups": "、".join(after.values())},
+                details={"from": sorted(before.values()), "to": sorted(after.values()), "notice_id": notice.pk},
+            )
+        events.publish(
+            events.INCIDENT_WARNING_ISSUED,
+            _event_payload(
+                incident,
+                notice_id=notice.pk,
+                notice_kind=self.kind,
+                notice_level=level.name,
+                text=self.text,
+                groups=[{"id": g.pk, "name": g.name, "requirement": r} for g, r in self.assignments],
+                issued_by=getattr(actor, "pk", None),
+            ),
+        )
+        return notice
+
+
 def incident_issue_warning(
-    *, incident_id: int, actor: Any, level: WarningLevel | None, expected_version: int | None = None
+    *,
+    incident_id: int,
+    actor: Any,
+    level: WarningLevel | None,
+    text: str = "",
+    groups: Assignments | None = None,
+    expected_version: int | None = None,
 ) -> Incident:
-    """Issue the warning at `level`; levels that require it can only be issued by a leader."""
+    """Issue the warning at `level` as a notice (预警通知): its text, and the working groups that must
+    act with what is required of each (`groups`; None: the groups already assigned). Levels that
+    require it can only be issued by a leader. The notice's groups are assigned to the incident and
+    told through their channels; the timeline entry carries the notice."""
+    notice = _Notice(text, groups, WarningNotice.Kind.ISSUED)
+    details: dict[str, Any] = {"level": level.name if level else None}
+    summary = _("发布%(level)s预警，启动预案") % {"level": level.name if level else ""}
+    if notice.summary(notice.given or []):
+        summary += "。" + notice.summary(notice.given or [])
+
+    def check(incident: Incident) -> None:
+        _level_check(level, actor)(incident)
+        notice.prepare(incident)
+        details["notice"] = notice.details()
+
+    def after(incident: Incident) -> None:
+        assert level is not None
+        notice.record(incident, actor, level)
+        _after_level_set(actor, _("发布预警"))(incident)
+
     return _transition(
         incident_id=incident_id,
         actor=actor,
         action="issue_warning",
         expected_version=expected_version,
-        summary=_("发布%(level)s预警，启动预案") % {"level": level.name if level else ""},
-        details={"level": level.name if level else None},
-        check=_level_check(level, actor),
-        after=_after_level_set(actor, _("发布预警")),
+        summary=summary,
+        details=details,
+        check=check,
+        after=after,
         level=level,
         at=timezone.now(),
     )
@@ -333,13 +493,23 @@ def incident_issue_warning(
 
 @retry_on_conflict
 def incident_change_level(
-    *, incident_id: int, actor: Any, level: WarningLevel | None, reason: str, expected_version: int | None = None
+    *,
+    incident_id: int,
+    actor: Any,
+    level: WarningLevel | None,
+    reason: str,
+    text: str = "",
+    groups: Assignments | None = None,
+    expected_version: int | None = None,
 ) -> Incident:
     """Raise or lower the level of an open incident, with a reason; pending clocks are re-planned
-    (clocks already met or missed stay as they are)."""
+    (clocks already met or missed stay as they are). With a notice text or groups, the change is
+    also sent as a warning notice (groups None: the groups already assigned)."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写调整级别的理由。"), field="reason")
+    notice = _Notice(text, groups, WarningNotice.Kind.LEVEL_CHANGED)
+    with_notice = bool(notice.text or notice.given)
     try:
         with transaction.atomic():
             incident = incident_lock(incident_id, expected_version)
@@ -349,17 +519,24 @@ def incident_change_level(
             old = incident.level
             if old is not None and old.pk == level.pk:
                 raise DomainError(_("新级别与当前级别相同。"), field="level")
+            details: dict[str, Any] = {"from": old.name if old else None, "to": level.name, "reason": reason}
+            if with_notice:
+                notice.prepare(incident)
+                details["notice"] = notice.details()
             incident.change_level(level=level)
             incident_touch(incident, "level")
             direction = _("上调") if old is None or level.rank < old.rank else _("下调")
-            timeline_record(
-                incident=incident,
-                kind="level",
-                actor=actor,
-                summary=_("%(direction)s预警级别：%(old)s → %(new)s（%(reason)s）")
-                % {"direction": direction, "old": old.name if old else "—", "new": level.name, "reason": reason},
-                details={"from": old.name if old else None, "to": level.name, "reason": reason},
-            )
+            summary = _("%(direction)s预警级别：%(old)s → %(new)s（%(reason)s）") % {
+                "direction": direction,
+                "old": old.name if old else "—",
+                "new": level.name,
+                "reason": reason,
+            }
+            if with_notice and notice.summary():
+                summary += "。" + notice.summary()
+            timeline_record(incident=incident, kind="level", actor=actor, summary=summary, details=details)
+            if with_notice:
+                notice.record(incident, actor, level)
             _after_level_set(actor, _("级别调整"))(incident)
             events.publish(
                 events.INCIDENT_LEVEL_CHANGED,

@@ -99,7 +99,16 @@ DEFAULT_RULES = [
 ]
 
 
-HEADER_FIELDS = ("title", "summary", "same_day_cutoff", "workday_end", "escalation_chain", "four_eyes", "change_note")
+HEADER_FIELDS = (
+    "title",
+    "summary",
+    "same_day_cutoff",
+    "workday_end",
+    "escalation_chain",
+    "four_eyes",
+    "legal_review",
+    "change_note",
+)
 TEXT_LIMITS = {"summary": 20000, "change_note": 2000, "criteria": 5000, "measures": 5000}
 RELATED_FIELDS = ("levels", "categories")  # a deadline rule's levels and categories, by id
 
@@ -322,6 +331,7 @@ def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note:
         workday_end=plan.workday_end,
         escalation_chain=list(plan.escalation_chain),
         four_eyes=plan.four_eyes,
+        legal_review=plan.legal_review,
         based_on=plan,
         change_note=change_note,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -445,7 +455,7 @@ def _activate(plan: EmergencyPlan, actor: Any) -> EmergencyPlan:
 @transaction.atomic
 def plan_draft_update(*, actor: Any, plan_id: int, **changes: Any) -> EmergencyPlan:
     """Change the header of a draft (title, summary, the same-day cutoff, the escalation chain, the
-    four-eyes setting, the change note); nothing is saved unless every field is valid."""
+    four-eyes and legal-review settings, the change note); nothing is saved unless every field is valid."""
     _refuse_unknown(changes, HEADER_FIELDS)
     plan = _draft_locked(actor, plan_id)
     before = _plan_snapshot(plan)
@@ -454,7 +464,7 @@ def plan_draft_update(*, actor: Any, plan_id: int, **changes: Any) -> EmergencyP
         if chain_error:
             raise DomainError(chain_error, field="escalation_chain")
     for name, value in changes.items():
-        if name == "four_eyes":
+        if name in ("four_eyes", "legal_review"):
             value = bool(value)
         _assign(plan, name, value)
     _full_clean(plan, exclude=["organization", "version", "status", "based_on", "created_by", "activated_at"])

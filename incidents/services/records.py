@@ -103,15 +103,27 @@ def report_record(
     return report
 
 
+SIGN_OFF_COMMENT_MAX = 5000
+
+
 @retry_on_conflict
-def report_sign_off(*, report_id: int, actor: Any) -> Report:
-    """A leader signs off a written report."""
+def report_sign_off(*, report_id: int, actor: Any, comment: str = "") -> Report:
+    """A leader signs off a written report, with a written instruction (批示) if they give one.
+    The 批示 is kept on the report and as the comment of the sign-off's approval, which is anchored
+    in the incident's hash chain; the reporter is told."""
+    comment = (comment or "").strip()
+    if len(comment) > SIGN_OFF_COMMENT_MAX:
+        raise DomainError(_("批示不超过 %(n)s 个字。") % {"n": SIGN_OFF_COMMENT_MAX}, field="comment")
     with transaction.atomic():
         incident, report = record_lock(Report, report_id, _("报告不存在。"))
         policies.require("sign_off_report", actor, incident, report)
         report.signed_off_by = actor
         report.signed_off_at = timezone.now()
-        report.save(update_fields=["signed_off_by", "signed_off_at"])
+        report.sign_off_comment = comment
+        report.save(update_fields=["signed_off_by", "signed_off_at", "sign_off_comment"])
+        summary = _("审阅书面报告")
+        if comment:
+            summary = _("审阅书面报告，批示：%(comment)s") % {"comment": comment}
         # The evidence of the sign-off, on the report's content as signed; its entry joins the chain.
         approval_record(
             incident=report.incident,
@@ -120,9 +132,60 @@ def report_sign_off(*, report_id: int, actor: Any) -> Report:
             decided_at=report.signed_off_at,
             content_sha256=report_content_sha256(report),
             report=report,
+            comment=comment,
             kind="report",
-            summary=_("审阅书面报告"),
-            details={"report_id": report.pk},
+            summary=summary,
+            details={"report_id": report.pk, "comment": comment},
+        )
+        events.publish(
+            events.REPORT_SIGNED_OFF,
+            {
+                "report_id": report.pk,
+                "incident_id": incident.pk,
+                "organization_id": incident.organization_id,
+                "signed_off_by": getattr(actor, "pk", None),
+                "comment": comment,
+            },
+        )
+    return report
+
+
+# Published for routing and the unit's systems; belongs with the others in incidents.events.
+REPORT_RECEIVED = "report.received"
+
+
+@retry_on_conflict
+def report_acknowledge(*, report_id: int, actor: Any) -> Report:
+    """The superior unit's leadership or its office confirms it received a report sent up to it
+    (签收): once, who and when kept on the report, and recorded on the subordinate incident's
+    timeline with the SHA-256 of the report as received, so both units see it."""
+    with transaction.atomic():
+        incident, report = record_lock(Report, report_id, _("报告不存在。"))
+        policies.require("acknowledge_report", actor, incident, report)
+        report.received_by = actor
+        report.received_at = timezone.now()
+        report.save(update_fields=["received_by", "received_at"])
+        superior = incident.organization.parent
+        timeline_record(
+            incident=incident,
+            kind="report",
+            actor=actor,
+            summary=_("上级主管部门（%(unit)s）签收%(kind)s")
+            % {"unit": superior.name if superior else "—", "kind": report.get_kind_display()},
+            details={
+                "report_id": report.pk,
+                "received_at": report.received_at.isoformat(),
+                "report_sha256": report_content_sha256(report),
+            },
+        )
+        events.publish(
+            REPORT_RECEIVED,
+            {
+                "report_id": report.pk,
+                "incident_id": incident.pk,
+                "organization_id": incident.organization_id,
+                "received_by": actor.pk,
+            },
         )
     return report
 

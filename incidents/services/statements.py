@@ -1,7 +1,9 @@
-"""Public statements and replies: draft → submit → leader approves or rejects → publish.
+"""Public statements and replies: draft → submit → (法律审核) → leader approves or rejects → publish.
 
 Only the approved text can be published; editing an approved text makes a new version that
-needs a new approval; every version and every decision is kept (统一回复).
+needs a new approval; every version and every decision is kept (统一回复). Under a plan with
+法律审核 (EmergencyPlan.legal_review) a submitted text goes to the legal group first, which clears
+it for the leaders or sends it back. The drafter may withdraw a submitted text nobody decided on.
 """
 
 from datetime import datetime
@@ -112,17 +114,94 @@ def statement_revise(*, statement_id: int, actor: Any, text: str, expected_versi
 
 @retry_on_conflict
 def statement_submit(*, statement_id: int, actor: Any, expected_version: int | None = None) -> Statement:
+    """Submit the current version: to the legal group where the incident's plan asks for 法律审核,
+    otherwise to the leaders."""
     with transaction.atomic():
         statement = _lock_statement(statement_id, expected_version, "submit_statement", actor)
-        _run(statement, "submit", _("提交审定"))
+        legal = statement.incident.plan.legal_review
+        _run(statement, "submit_for_legal_review" if legal else "submit", _("提交审定"))
+        summary = _("提交法律审核“%(title)s”") if legal else _("提交审定“%(title)s”")
         timeline_record(
             incident=statement.incident,
             kind="statement",
             actor=actor,
-            summary=_("提交审定“%(title)s”") % {"title": statement.title},
+            summary=summary % {"title": statement.title},
+            details={"statement_id": statement.pk, "version": _current(statement).number, "legal_review": legal},
+        )
+        events.publish(
+            events.STATEMENT_SUBMITTED,
+            _payload(statement, legal_review=legal, submitted_by=getattr(actor, "pk", None)),
+        )
+    return statement
+
+
+@retry_on_conflict
+def statement_withdraw(*, statement_id: int, actor: Any, expected_version: int | None = None) -> Statement:
+    """Take a submitted text back to draft before anyone decided on it; those asked to decide are told."""
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version, "withdraw_statement", actor)
+        waiting_for = statement.status
+        _run(statement, "withdraw", _("撤回"))
+        timeline_record(
+            incident=statement.incident,
+            kind="statement",
+            actor=actor,
+            summary=_("撤回回应稿“%(title)s”（第 %(n)s 版）")
+            % {"title": statement.title, "n": _current(statement).number},
             details={"statement_id": statement.pk, "version": _current(statement).number},
         )
-        events.publish(events.STATEMENT_SUBMITTED, _payload(statement))
+        events.publish(
+            events.STATEMENT_WITHDRAWN,
+            _payload(
+                statement,
+                legal_review=waiting_for == Statement.Status.LEGAL_REVIEW,
+                withdrawn_by=getattr(actor, "pk", None),
+            ),
+        )
+    return statement
+
+
+@retry_on_conflict
+def statement_legal_review(
+    *, statement_id: int, actor: Any, approve: bool, comment: str = "", expected_version: int | None = None
+) -> Statement:
+    """The legal group (法律援助组) clears the submitted version for the leaders' decision, or sends it
+    back to the drafter; sending back needs a comment. The review is kept on the version and, with
+    the SHA-256 of the text reviewed, in the incident's hash-chained record."""
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise DomainError(_("退回时请填写法律审核意见。"), field="comment")
+    with transaction.atomic():
+        statement = _lock_statement(statement_id, expected_version, "legal_review_statement", actor)
+        _run(statement, "legal_approve" if approve else "legal_reject", _("法律审核"))
+        version = _current(statement)
+        version.legal_decision = StatementVersion.Decision.APPROVED if approve else StatementVersion.Decision.REJECTED
+        version.legal_reviewed_by = actor
+        version.legal_reviewed_at = timezone.now()
+        version.legal_comment = comment
+        version.save(update_fields=["legal_decision", "legal_reviewed_by", "legal_reviewed_at", "legal_comment"])
+        summary = (
+            _("法律审核通过“%(title)s”（第 %(n)s 版），送领导审定")
+            if approve
+            else _("法律审核退回“%(title)s”（第 %(n)s 版）")
+        )
+        timeline_record(
+            incident=statement.incident,
+            kind="statement",
+            actor=actor,
+            summary=summary % {"title": statement.title, "n": version.number},
+            details={
+                "statement_id": statement.pk,
+                "version": version.number,
+                "legal_review": "approved" if approve else "rejected",
+                "comment": comment,
+                "text_sha256": text_sha256(version.text),
+            },
+        )
+        events.publish(
+            events.STATEMENT_LEGAL_APPROVED if approve else events.STATEMENT_LEGAL_REJECTED,
+            _payload(statement, comment=comment, decided_by=getattr(actor, "pk", None)),
+        )
     return statement
 
 
@@ -159,7 +238,7 @@ def statement_decide(
         )
         events.publish(
             events.STATEMENT_APPROVED if approve else events.STATEMENT_REJECTED,
-            _payload(statement, comment=comment),
+            _payload(statement, comment=comment, decided_by=getattr(actor, "pk", None)),
         )
     return statement
 

@@ -101,7 +101,7 @@ class IncidentReadTests(ApiTestCase):
     def test_it_tells_the_client_which_transitions_it_may_make(self) -> None:
         incident = self.log_incident()
         body = self.client_for(self.ann).get(url(incident)).json()
-        self.assertEqual(body["available_transitions"], ["start-assessment"])
+        self.assertEqual(body["available_transitions"], ["merge", "start-assessment"])
         self.assertEqual(self.client_for(self.bob).get(url(incident)).json()["available_transitions"], [])
 
 

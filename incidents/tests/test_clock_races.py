@@ -80,7 +80,9 @@ class ClockRaceTests(TransactionTestCase):
         new_discovery = timezone.now() - timedelta(minutes=10)
         with holding_the_incident(svc, "incident_touch"):
             results = run_together(
-                lambda: svc.incident_update(incident_id=self.incident.pk, actor=self.bob, discovered_at=new_discovery),
+                lambda: svc.incident_update(
+                    incident_id=self.incident.pk, actor=self.bob, discovered_at=new_discovery, reason="核实首帖时间"
+                ),
                 lambda: deadline_waive(deadline_id=self.oral.pk, actor=self.alice, reason="已当面报告"),
             )
         self.assertNoErrors(results)

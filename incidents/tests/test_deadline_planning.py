@@ -94,7 +94,12 @@ class PlanTests(PlanningTestCase):
 
     def test_a_corrected_discovery_time_moves_the_due_times(self) -> None:
         incident = self.log_incident(minutes_ago=0)
-        svc.incident_update(incident_id=incident.pk, actor=self.bob, discovered_at=MONDAY_9 - timedelta(minutes=20))
+        svc.incident_update(
+            incident_id=incident.pk,
+            actor=self.bob,
+            discovered_at=MONDAY_9 - timedelta(minutes=20),
+            reason="首帖时间核实",
+        )
         oral = self.deadlines(incident)["口头报告"]
         self.assertEqual(oral.due_at, MONDAY_9 + timedelta(minutes=10))
         self.assertEqual(oral.next_action_at, MONDAY_9 + timedelta(minutes=8))

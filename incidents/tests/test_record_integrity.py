@@ -134,7 +134,7 @@ class ChainTests(RecordTestCase):
             "occurred_at": None,
             "from_state": "",
             "to_state": "",
-            "summary": "修改舆情信息",
+            "summary": "修改舆情信息：标题“网传某校食堂饭菜质量问题”→“更正：某校食堂”",
             "details": {"changes": {"title": {"from": "网传某校食堂饭菜质量问题", "to": "更正：某校食堂"}}},
             "prev": self.entry(incident, entry.seq - 1).hash,
         }

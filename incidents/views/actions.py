@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from incidents import forms as f
 from incidents import policies
 from incidents.policies import Refusal
+from incidents.services.comments import comment_create
 from incidents.views.common import call_service, refused, visible_incident
 from incidents.views.detail import render_detail
 from incidents.views.registry import ACTIONS, ROW_ACTIONS, Action, ActionContext, RowAction
@@ -44,6 +46,8 @@ def incident_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         refusal = policies.decide(spec.rule, request.user, incident)
         if isinstance(refusal, Refusal) and refusal.error is NotPermitted:
             return refused(request, NotPermitted(refusal.message))
+        if isinstance(refusal, Refusal):  # not open to this person now: the page has no form to show it beside
+            return render_detail(request, incident, status=400, stale=str(refusal.message))
         form = spec.form(ctx, request.POST, False) if spec.form else forms.Form(request.POST)
     else:
         form = spec.form(request.POST)  # the row's rule is asked by the service, about that row
@@ -79,3 +83,29 @@ def _anchor(action: str) -> str:
         "deadline_acknowledge": "#deadlines",
     }
     return sections.get(action, "")
+
+
+# --- the discussion's form
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Post a comment; an @mention of someone who cannot be mentioned comes back next to the field
+    with the text as typed, nothing saved."""
+    incident = visible_incident(request, pk)
+    form = f.CommentForm(request.POST, prefix="comment")
+    if form.is_valid():
+        try:
+            comment = call_service(
+                form,
+                lambda: comment_create(incident_id=incident.pk, actor=request.user, body=form.cleaned_data["body"]),
+            )
+        except NotPermitted as error:
+            return refused(request, error)
+        except StaleObject as error:
+            return render_detail(request, visible_incident(request, pk), status=409, stale=str(error.message))
+        if comment is not None:
+            messages.success(request, _("评论已发表。"))
+            return redirect(reverse("incident_detail", args=[pk]) + f"#comment-{comment.pk}")
+    return render_detail(request, visible_incident(request, pk), status=400, overrides={"comment": form})

@@ -1,5 +1,6 @@
-"""The leadership dashboard: what waits for me, clocks at risk, active incidents, on-time rates,
-time to first response and charts. Its fragments refresh themselves through htmx polling."""
+"""The dashboard: what waits for me (「待我处理」: what my roles must decide or do next, my tasks and
+my own clocks), clocks at risk, active incidents, on-time rates, time to first response and charts.
+Its fragments refresh themselves through htmx polling."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from incidents import selectors
-from incidents.forms import StatementDecideForm
+from incidents.views.statements import latest_change
 from organizations.roles import Role, user_organization_id, user_roles
 
 
@@ -19,14 +20,18 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
     if organization_id is None:
         return {"no_unit": True}
     waiting = selectors.dashboard_waiting(request.user, organization_id, roles)
-    approvals = [
-        {
-            "statement": statement,
-            "current": (list(statement.versions.all()) or [None])[-1],
-            "form": StatementDecideForm(initial={"expected_version": statement.version}),
-        }
-        for statement in waiting.pop("approvals", [])
-    ]
+    approvals = []
+    for statement in waiting.pop("approvals", []):
+        versions = list(statement.versions.all())  # prefetched
+        approvals.append(
+            {
+                "statement": statement,
+                "current": versions[-1] if versions else None,
+                # What changed since the version before: the leader sees it before deciding.
+                "change": latest_change(versions),
+                "form": None,  # the card draws an empty decision form for the statement's version
+            }
+        )
     return {
         "approvals": approvals,
         "waiting": waiting,

@@ -3,10 +3,13 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from incidents import forms as f
 from incidents import policies
@@ -14,7 +17,9 @@ from incidents.integrity import incident_record_verify
 from incidents.models import Deadline, Incident, Statement, StatementVersion, TimelineEntry
 from incidents.panels import panels_registered
 from incidents.views.common import visible_incident
-from incidents.views.registry import ACTIONS, ActionContext
+from incidents.views.corrections import corrections_context
+from incidents.views.registry import ACTIONS, Action, ActionContext
+from opinion_ops.errors import NotPermitted
 from organizations.roles import Role
 
 TIMELINE_LIMIT = 200
@@ -104,6 +109,50 @@ def _deadline_rows(ctx: ActionContext, deadlines: list[Deadline], overrides: dic
     return rows
 
 
+def _display_form(ctx: ActionContext, action: Action) -> forms.Form | None:
+    form = action.form(ctx, None, True) if action.form else None
+    if form is not None:
+        # Several forms share field names on this page; ids must stay unique for labels.
+        form.auto_id = f"id_{action.name}_%s"
+    return form
+
+
+def _action_items(ctx: ActionContext, overrides: dict[str, Any], open_action: str | None) -> list[dict[str, Any]]:
+    """The actions this user may take now. A form shown again with its errors and the forms of the
+    steps the page is mostly opened for (Action.drawn) are drawn in place; the others when their panel
+    is opened (see action_panel): drawing every closed panel's fields took a third of the page's time."""
+    if not ctx.roles:
+        return []
+    items = []
+    for action in ACTIONS.values():
+        if not action.allowed(ctx):
+            continue
+        form = overrides.get(action.name)
+        if form is not None:
+            form.auto_id = f"id_{action.name}_%s"
+        else:
+            form = _display_form(ctx, action)
+        is_open = action.name == open_action
+        items.append({"action": action, "form": form, "open": is_open, "drawn": is_open or action.drawn})
+    return items
+
+
+def action_panel(request: HttpRequest, incident: Incident, name: str) -> HttpResponse:
+    """The form of one action panel, fetched by the page when the panel is opened."""
+    action = ACTIONS.get(name)
+    if action is None or action.form is None:
+        raise Http404(_("没有这个操作。"))
+    ctx = ActionContext.build(request, incident)
+    refusal = policies.decide(action.rule, request.user, incident)
+    if refusal is not None or not ctx.roles:
+        # Taken or closed by someone else since the page was drawn: say why where the form would be.
+        message = refusal.message if refusal is not None else None
+        status = 403 if refusal is None or refusal.error is NotPermitted else 409
+        return render(request, "incidents/partials/refused.html", {"message": message}, status=status)
+    form = _display_form(ctx, action)
+    return render(request, "incidents/partials/action_form.html", {"incident": incident, "a": action, "form": form})
+
+
 def detail_context(
     request: HttpRequest,
     incident: Incident,
@@ -113,16 +162,10 @@ def detail_context(
 ) -> dict[str, Any]:
     overrides = overrides or {}
     rows = _load(incident)
-    ctx = ActionContext.build(request, incident)
-    actions = []
-    if ctx.roles:
-        for action in ACTIONS.values():
-            if action.allowed(ctx):
-                form = overrides.get(action.name) or (action.form(ctx, None, True) if action.form else None)
-                if form is not None:
-                    # Several forms share field names on this page; ids must stay unique for labels.
-                    form.auto_id = f"id_{action.name}_%s"
-                actions.append({"action": action, "form": form, "open": action.name == open_action})
+    ctx = ActionContext.build(
+        request, incident, assigned=rows["groups"], clocks=rows["deadlines"], assessments=rows["assessments"]
+    )
+    actions = _action_items(ctx, overrides, open_action)
     tasks = []
     for task in rows["tasks"]:
         task.incident = incident
@@ -142,6 +185,7 @@ def detail_context(
     return {
         "incident": incident,
         **rows,
+        **corrections_context(request, incident, overrides),
         "deadline_rows": _deadline_rows(ctx, rows["deadlines"], overrides.get("row", {})),
         "tasks": tasks,
         "reports": reports,
@@ -173,4 +217,15 @@ def render_detail(
 
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_detail(request, visible_incident(request, pk))
+    """The page; with ?panel=<action>, that action's form: alone for htmx, else the page with it open
+    (the link inside a closed panel, for a browser without script)."""
+    incident = visible_incident(request, pk)
+    panel = request.GET.get("panel")
+    if not panel:
+        return render_detail(request, incident)
+    if getattr(request, "htmx", False):
+        response = action_panel(request, incident, panel)
+    else:
+        response = render_detail(request, incident, open_action=panel if panel in ACTIONS else None)
+    patch_vary_headers(response, ["HX-Request"])  # one URL, two answers: caches must keep them apart
+    return response

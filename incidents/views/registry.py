@@ -2,71 +2,23 @@
 button is drawn (incidents.policies, the same rule the service enforces), which service runs."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from incidents import forms as f
-from incidents import policies
-from incidents.models import Deadline, HandlingCategory, Incident, WarningLevel
+from incidents.models import Deadline
 from incidents.services import incidents as svc
 from incidents.services import records, statements
 from incidents.services.deadline_clock import deadline_acknowledge
 from incidents.services.deadlines import deadline_decide
+from incidents.views import corrections
+from incidents.views.context import ActionContext
 from opinion_ops.errors import DomainError
-from organizations.models import GroupMember
-from organizations.roles import Role, user_roles
-
-
-@dataclass
-class ActionContext:
-    """The user, the incident and what the user holds in the incident's unit."""
-
-    request: HttpRequest
-    incident: Incident
-    roles: frozenset[Role] = field(default_factory=frozenset)
-
-    @classmethod
-    def build(cls, request: HttpRequest, incident: Incident) -> "ActionContext":
-        return cls(request=request, incident=incident, roles=user_roles(request.user, incident.organization_id))
-
-    @property
-    def user(self) -> Any:
-        return self.request.user
-
-    def has(self, *roles: Role) -> bool:
-        return bool(self.roles & set(roles))
-
-    def may(self, rule: str, record: Any = None) -> bool:
-        return policies.allows(rule, self.user, self.incident, record)
-
-    @cached_property
-    def levels(self) -> QuerySet[WarningLevel]:
-        return WarningLevel.objects.filter(plan_id=self.incident.plan_id).order_by("rank")
-
-    @cached_property
-    def levels_i_may_set(self) -> QuerySet[WarningLevel]:
-        """Levels a non-leader may not set are not offered (the service refuses them anyway)."""
-        return self.levels if self.has(Role.LEADER) else self.levels.filter(requires_leader=False)
-
-    @cached_property
-    def categories(self) -> QuerySet[HandlingCategory]:
-        return HandlingCategory.objects.filter(plan_id=self.incident.plan_id)
-
-    @cached_property
-    def my_group_ids(self) -> set[int]:
-        return set(GroupMember.objects.filter(user_id=self.user.pk).values_list("group_id", flat=True))
-
-    @cached_property
-    def open_clocks(self) -> list[Deadline]:
-        return list(self.incident.deadlines.filter(status__in=Deadline.OPEN).order_by("due_at", "id"))  # type: ignore[attr-defined]
-
+from organizations.roles import Role
 
 FormFactory = Callable[[ActionContext, Any, bool], forms.Form]
 Runner = Callable[[ActionContext, dict[str, Any]], Any]
@@ -82,6 +34,9 @@ class Action:
     form: FormFactory | None = None
     style: str = ""  # "primary" for the next step of the lifecycle, "danger" for a step that ends it
     confirm: Promise | None = None
+    # The form is drawn with the page (a step the page is mostly opened for); other forms are fetched
+    # when their panel is opened.
+    drawn: bool = False
 
     def allowed(self, ctx: ActionContext) -> bool:
         """Draw the button? The rule of the action, as the service will apply it."""
@@ -114,22 +69,68 @@ def _records_runner(service: Callable[..., Any], *fields: str) -> Runner:
     return run
 
 
+def _assessment_words(assessment: Any) -> str:
+    """A first draft of the warning text, from the analysts' latest judgement."""
+    words = _("研判结论：%(nature)s；影响范围：%(scope)s；发展趋势%(trend)s，风险%(risk)s。") % {
+        "nature": assessment.nature,
+        "scope": assessment.scope,
+        "trend": assessment.get_trend_display(),
+        "risk": assessment.get_risk_display(),
+    }
+    if assessment.recommendation:
+        words += _("处置建议：%(recommendation)s") % {"recommendation": assessment.recommendation}
+    return str(words)
+
+
 def _level_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
     levels = ctx.levels_i_may_set if display else ctx.levels
     initial: dict[str, Any] = {"expected_version": ctx.incident.version}
-    latest = ctx.incident.assessments.all()  # type: ignore[attr-defined]
-    proposed = [a.proposed_level_id for a in latest if a.proposed_level_id]
-    if proposed:
-        initial["level"] = proposed[-1]
-    return f.LevelForm(data, initial=initial, incident=ctx.incident, levels=levels)
+    if display:
+        latest = ctx.latest_assessments
+        proposed = [a.proposed_level_id for a in latest if a.proposed_level_id]
+        if proposed:
+            initial["level"] = proposed[-1]
+        if latest:
+            initial["text"] = _assessment_words(latest[-1])
+        initial["groups"] = ctx.assigned_group_ids
+    return f.WarningNoticeForm(data, initial=initial, incident=ctx.incident, levels=levels, groups=ctx.groups)
 
 
 def _change_level_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
     levels = ctx.levels_i_may_set if display else ctx.levels
     if display and ctx.incident.level_id:
         levels = levels.exclude(pk=ctx.incident.level_id)
-    return f.ChangeLevelForm(
-        data, initial={"expected_version": ctx.incident.version}, incident=ctx.incident, levels=levels
+    initial = {"expected_version": ctx.incident.version, "groups": ctx.assigned_group_ids if display else []}
+    return f.ChangeLevelForm(data, initial=initial, incident=ctx.incident, levels=levels, groups=ctx.groups)
+
+
+def _notice_groups(data: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The groups ticked on a notice form, each with the requirement typed next to it."""
+    return [(group, data.get(f"requirement_{group.pk}") or "") for group in data.get("groups") or []]
+
+
+def _run_issue_warning(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    return svc.incident_issue_warning(
+        incident_id=ctx.incident.pk,
+        actor=ctx.user,
+        expected_version=_v(data),
+        level=data["level"],
+        text=data.get("text", ""),
+        groups=_notice_groups(data),
+    )
+
+
+def _run_change_level(ctx: ActionContext, data: dict[str, Any]) -> Any:
+    notice: dict[str, Any] = {}
+    if data.get("send_notice"):
+        notice = {"text": data.get("text", ""), "groups": _notice_groups(data)}
+    return svc.incident_change_level(
+        incident_id=ctx.incident.pk,
+        actor=ctx.user,
+        expected_version=_v(data),
+        level=data["level"],
+        reason=data["reason"],
+        **notice,
     )
 
 
@@ -138,18 +139,17 @@ def _assessment_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form
 
 
 def _assign_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
-    current = [g.pk for g in ctx.incident.assigned_groups.all()]
     return f.AssignGroupsForm(
         data,
-        initial={"expected_version": ctx.incident.version, "groups": current},
+        initial={"expected_version": ctx.incident.version, "groups": ctx.assigned_group_ids},
         incident=ctx.incident,
-        groups=f.unit_groups(ctx.incident.organization_id),
+        groups=ctx.groups,
     )
 
 
 def _task_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
-    org = ctx.incident.organization_id
-    return f.TaskForm(data, incident=ctx.incident, groups=f.unit_groups(org), people=f.unit_people(org))
+    people = f.unit_people(ctx.incident.organization_id)
+    return f.TaskForm(data, incident=ctx.incident, groups=ctx.groups, people=people)
 
 
 def _start_review_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
@@ -183,7 +183,7 @@ def _run_sign_off(ctx: ActionContext, data: dict[str, Any]) -> Any:
     report = ctx.incident.reports.filter(pk=data["object_id"]).first()  # type: ignore[attr-defined]
     if report is None:
         raise _not_found()
-    return records.report_sign_off(report_id=report.pk, actor=ctx.user)
+    return records.report_sign_off(report_id=report.pk, actor=ctx.user, comment=data.get("comment", ""))
 
 
 def _deadline_of(ctx: ActionContext, data: dict[str, Any]) -> Deadline:
@@ -244,9 +244,10 @@ ACTIONS: dict[str, Action] = {
             _("发布预警"),
             _("预警已发布，预案已启动。"),
             "issue_warning",
-            _transition_runner(svc.incident_issue_warning, "level"),
+            _run_issue_warning,
             _level_form,
             style="primary",
+            drawn=True,
         ),
         Action(
             "dismiss",
@@ -291,6 +292,7 @@ ACTIONS: dict[str, Action] = {
             _run_start_review,
             _start_review_form,
             style="primary",
+            drawn=True,
         ),
         Action(
             "review",
@@ -317,7 +319,7 @@ ACTIONS: dict[str, Action] = {
             _("调整级别"),
             _("级别已调整。"),
             "change_level",
-            _transition_runner(svc.incident_change_level, "level", "reason"),
+            _run_change_level,
             _change_level_form,
         ),
         Action(
@@ -378,6 +380,17 @@ ACTIONS: dict[str, Action] = {
             _transition_runner(svc.incident_escalate, "note"),
             plain(f.EscalateForm),
         ),
+        Action("edit", _("修改基本情况"), _("基本情况已更新。"), "edit", corrections.run_edit, corrections.edit_form),
+        Action("link", _("关联其他舆情"), _("已关联。"), "link", corrections.run_link, plain(f.LinkForm)),
+        Action(
+            "merge",
+            _("合并重复舆情"),
+            _("已合并，本事件已关闭。"),
+            "merge",
+            corrections.run_merge,
+            corrections.merge_form,
+            style="danger",
+        ),
     ]
 }
 
@@ -397,7 +410,7 @@ ROW_ACTIONS: dict[str, RowAction] = {
     a.name: a
     for a in [
         RowAction("task_complete", _("任务已办结。"), _run_task_complete, f.TaskCompleteForm),
-        RowAction("report_sign_off", _("报告已审阅。"), _run_sign_off, f.ObjectForm),
+        RowAction("report_sign_off", _("报告已审阅签批。"), _run_sign_off, f.ReportSignOffForm),
         RowAction("deadline_decide", _("时限已处理。"), _run_deadline_decide, f.DeadlineDecisionForm),
         RowAction("deadline_acknowledge", _("已确认并督办，停止逐级上报。"), _run_acknowledge, f.ObjectForm),
     ]

@@ -17,6 +17,7 @@ from organizations.models import GroupMember, ResponseGroup
 CHANNELS = reverse("notifications:channels")
 QUERIES = 9  # session, user, unit, roles, groups + their channels, own channels, the unit (header), the select
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
+DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=t0k"
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -255,3 +256,47 @@ class ChannelsPageQueryTests(ChannelsPageTestCase):
             NotificationChannel.objects.create(user=self.alice, kind="email", target=f"{kind}@example.cn")
         with self.assertNumQueries(QUERIES):
             self.assertContains(self.client.get(CHANNELS), "office@example.cn")
+
+
+class RobotFailureTests(ChannelsPageTestCase):
+    """A chat robot's refusal reads in Chinese (before, the page showed apprise's English log line)."""
+
+    def test_it_explains_a_refused_robot_message_in_chinese(self) -> None:
+        from unittest import mock
+
+        import apprise
+
+        channel = NotificationChannel.objects.create(user=self.bob, kind="wecom", target=WECOM)
+
+        def refuse(*args: Any, **kwargs: Any) -> bool:
+            import logging
+
+            logging.getLogger("apprise").warning("Failed to send WeCom Bot notification: Bad Request, error=400.")
+            return False
+
+        with mock.patch.object(apprise.Apprise, "notify", side_effect=refuse):
+            response = self.client.post(
+                reverse("notifications:channel_test", args=[channel.pk]), HTTP_HX_REQUEST="true"
+            )
+        text = response.content.decode()
+        self.assertIn("企业微信群机器人的接口返回错误（HTTP 400）", text)
+        self.assertNotIn("Failed to send", text)
+
+    def test_it_explains_an_unreachable_robot_in_chinese(self) -> None:
+        from unittest import mock
+
+        import apprise
+
+        channel = NotificationChannel.objects.create(user=self.bob, kind="dingtalk", target=DINGTALK)
+
+        def unreachable(*args: Any, **kwargs: Any) -> bool:
+            import logging
+
+            logging.getLogger("apprise").warning("A Connection error occurred sending DingTalk notification.")
+            return False
+
+        with mock.patch.object(apprise.Apprise, "notify", side_effect=unreachable):
+            response = self.client.post(
+                reverse("notifications:channel_test", args=[channel.pk]), HTTP_HX_REQUEST="true"
+            )
+        self.assertContains(response, "无法连接到钉钉群机器人的接口")

@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from opinion_ops.api.base import ApiNotFoundView
 from opinion_ops.api.schema import ApiRedocView, ApiSchemaView, ApiSwaggerView
 
-APP_ROUTES = ["incidents.api.urls", "monitoring.api.urls", "notifications.api.urls"]
+APP_ROUTES = ["incidents.api.urls", "monitoring.api.urls", "evidence.api.urls", "notifications.api.urls"]
 
 # What Redoc (drf-spectacular-sidecar 2026.10.1) needs beyond the site's policy, on its page only: its
 # styles are <style> elements written at run time, given this response's nonce (static/js/redoc.js),
