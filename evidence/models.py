@@ -95,10 +95,6 @@ class Evidence(AppendOnly):
         return self.original_name
 
     @property
-    def is_image(self) -> bool:
-        return self.kind in self.IMAGE_KINDS
-
-    @property
     def is_withdrawn(self) -> bool:
         return hasattr(self, "withdrawal")
 

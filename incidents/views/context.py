@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from incidents import forms as f
 from incidents import policies
 from incidents.models import Assessment, Deadline, HandlingCategory, Incident, WarningLevel
-from organizations.models import GroupMember, ResponseGroup
+from organizations.models import ResponseGroup
 from organizations.roles import Role, user_roles
 
 
@@ -62,10 +62,6 @@ class ActionContext:
         if self.assessments is not None:
             return self.assessments
         return list(self.incident.assessments.all())  # type: ignore[attr-defined]
-
-    @cached_property
-    def my_group_ids(self) -> set[int]:
-        return set(GroupMember.objects.filter(user_id=self.user.pk).values_list("group_id", flat=True))
 
     @cached_property
     def groups(self) -> QuerySet[ResponseGroup]:
