@@ -36,13 +36,23 @@ def evidence_panel(
                 "withdraw": withdraw,
             }
         )
+    may_attach = policies.allows("attach_evidence", request.user, incident)
+    # The upload form is drawn when it is shown again with its errors or asked for (?panel=evidence,
+    # the link inside the closed section for a browser without script); else fetched when opened.
     form = None
-    if policies.allows("attach_evidence", request.user, incident):
-        form = overrides.get("evidence") or EvidenceUploadForm(
-            reports=list(Report.objects.filter(incident=incident).order_by("occurred_at", "id")),
-            mentions=list(incident.mentions.order_by("-captured_at", "id")),  # type: ignore[attr-defined]
-        )
-    return {"rows": rows, "form": form, "extensions": allowed_extensions()}
+    if may_attach and ("evidence" in overrides or request.GET.get("panel") == "evidence"):
+        form = overrides.get("evidence") or evidence_upload_form(incident)
+    return {"rows": rows, "may_attach": may_attach, "form": form, "extensions": allowed_extensions()}
+
+
+def evidence_upload_form(incident: Incident, *args: Any, **kwargs: Any) -> EvidenceUploadForm:
+    """The upload form, offering the incident's reports and posts to attach to."""
+    return EvidenceUploadForm(
+        *args,
+        reports=list(Report.objects.filter(incident=incident).order_by("occurred_at", "id")),
+        mentions=list(incident.mentions.order_by("-captured_at", "id")),  # type: ignore[attr-defined]
+        **kwargs,
+    )
 
 
 EVIDENCE = Panel("evidence", "evidence/partials/incident_evidence.html", evidence_panel, order=60)

@@ -13,16 +13,15 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from evidence.forms import EvidenceUploadForm, EvidenceWithdrawForm
+from evidence.forms import EvidenceWithdrawForm
 from evidence.models import Evidence
-from evidence.panels import withdraw_key
+from evidence.panels import evidence_upload_form, withdraw_key
 from evidence.selectors import evidence_visible_to
 from evidence.services import evidence_attach, evidence_withdraw
 from evidence.uploads import EvidenceSizeLimit, size_limit_install
-from incidents.models import Report
-from incidents.views.common import refused, visible_incident
+from incidents.views.common import refused, section_form, visible_incident
 from incidents.views.detail import render_detail
 from opinion_ops.errors import DomainError, NotPermitted
 
@@ -35,21 +34,31 @@ def _section(pk: int) -> str:
 
 @csrf_exempt  # checked below (csrf_protect), once the size limit is in place: the check reads the body
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: upload. GET: the form, fetched by the incident page when its section is opened (htmx),
+    or the page with the form drawn (a browser without script)."""
+    if request.method == "GET":
+        return _upload_form(request, pk)
     return _upload(request, pk, size_limit_install(request))
+
+
+def _upload_form(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = visible_incident(request, pk)
+    return section_form(
+        request,
+        incident,
+        key="evidence",
+        rule="attach_evidence",
+        template="evidence/partials/upload_form.html",
+        form=evidence_upload_form(incident),
+    )
 
 
 @csrf_protect
 def _upload(request: HttpRequest, pk: int, limit: EvidenceSizeLimit) -> HttpResponse:
     incident = visible_incident(request, pk)
-    form = EvidenceUploadForm(
-        request.POST,
-        request.FILES,
-        reports=list(Report.objects.filter(incident=incident).order_by("occurred_at", "id")),
-        mentions=list(incident.mentions.order_by("-captured_at", "id")),  # type: ignore[attr-defined]
-        too_large=bool(limit.refused),
-    )
+    form = evidence_upload_form(incident, request.POST, request.FILES, too_large=bool(limit.refused))
     if form.is_valid():
         try:
             evidence = evidence_attach(

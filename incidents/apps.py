@@ -9,10 +9,10 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from incidents import events
         from incidents.health import set_aside_check, sweeper_check
-        from incidents.selectors import dashboard_statistics_forget
+        from incidents.services.statistics import unit_statistics_mark_due
         from opinion_ops.health import health_check_register
 
-        events.subscribe("*", dashboard_statistics_forget)
+        events.subscribe("*", unit_statistics_mark_due)
         health_check_register("clock sweeper", sweeper_check)
         health_check_register("set-aside clocks", set_aside_check)
 

@@ -93,6 +93,8 @@ STATEMENT_PUBLISHED = "statement.published"
 REPORT_RECORDED = "report.recorded"
 REPORT_SIGNED_OFF = "report.signed_off"
 TASK_ASSIGNED = "task.assigned"
+# A keyword alert of monitoring; carries its audience (people on duty, the scheme's recipients).
+ALERT_RAISED = "alert.raised"
 
 
 def subscribe(

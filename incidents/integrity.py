@@ -293,9 +293,13 @@ def _unattested(incident_id: int) -> list[tuple[int, str]]:
     return list(versions.union(reports, all=True))
 
 
-def incident_record_verify(*, incident: Incident) -> RecordCheck:
-    """Check the incident's whole record; the breaks come in chain order, the first one first."""
-    entries = list(TimelineEntry.objects.filter(incident_id=incident.pk).order_by("seq", "id"))
+def incident_record_verify(*, incident: Incident, entries: list[TimelineEntry] | None = None) -> RecordCheck:
+    """Check the incident's whole record; the breaks come in chain order, the first one first.
+    `entries`: every entry of the record when the caller has read them already (in any order)."""
+    if entries is None:
+        entries = list(TimelineEntry.objects.filter(incident_id=incident.pk).order_by("seq", "id"))
+    else:
+        entries = sorted(entries, key=lambda entry: (entry.seq, entry.pk))
     approvals = list(
         Approval.objects.filter(incident_id=incident.pk).select_related("statement_version", "report").order_by("id")
     )

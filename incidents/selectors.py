@@ -1,10 +1,10 @@
 """Reads of the incident domain, always scoped to what the user may see."""
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -28,8 +28,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract, RowNumber, TruncDate
 from django.utils import timezone
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
 
 from incidents.models import (
     OPEN_STATES,
@@ -58,6 +56,32 @@ def subordinate_unit_ids(organization_id: int | None) -> list[int]:
     return list(Organization.objects.filter(parent_id=organization_id).values_list("pk", flat=True))
 
 
+PERSON_FIELDS = ("username", "first_name", "last_name")
+
+
+def people_attach(lists: Iterable[tuple[Iterable[Any], Sequence[str]]]) -> None:
+    """Fill the user fields (`fields`) of the rows of each list from one read of the people they
+    name, names only: joining auth_user into every list's query cost as much as the lists."""
+    pairs = [(list(rows), fields) for rows, fields in lists]
+    ids = {getattr(row, f"{name}_id") for rows, fields in pairs for row in rows for name in fields}
+    ids.discard(None)
+    people = get_user_model().objects.only(*PERSON_FIELDS).in_bulk(ids) if ids else {}
+    for rows, fields in pairs:
+        for row in rows:
+            for name in fields:
+                person_id = getattr(row, f"{name}_id")
+                setattr(row, name, people.get(person_id) if person_id is not None else None)
+
+
+def levels_attach(incidents: Iterable[Incident]) -> None:
+    """Each incident's warning level from the per-process memo of frozen plan parts."""
+    incidents = list(incidents)
+    levels = frozen_plan_parts(WarningLevel, {i.level_id for i in incidents if i.level_id is not None})
+    for incident in incidents:
+        if incident.level_id in levels:
+            incident.level = levels[incident.level_id]
+
+
 def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> QuerySet[Incident]:
     """The user's unit's incidents, plus those its direct subordinate units escalated to it
     (`subordinates`: the unit's subordinate_unit_ids, when the caller has read them already).
@@ -69,7 +93,11 @@ def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> Qu
         return Incident.objects.none()
     visible = Q(organization_id=organization_id)
     if subordinates is None:
-        subordinates = subordinate_unit_ids(organization_id)
+        # Read once per request: the user object lives as long as the request.
+        subordinates = getattr(user, "_subordinate_unit_ids", None)
+        if subordinates is None:
+            subordinates = subordinate_unit_ids(organization_id)
+            user._subordinate_unit_ids = subordinates
     if subordinates:
         visible |= Q(organization_id__in=subordinates, escalated_at__isnull=False)
     return Incident.objects.filter(visible)
@@ -211,6 +239,19 @@ WAITING_LIMIT = 20
 
 # What the lists of incidents waiting for someone show (and the state every incident object reads).
 WAITING_INCIDENT_FIELDS = ("reference", "title", "state", "discovered_at", "is_drill")
+# The incident as the waiting lists and approval cards show it (its level from the frozen memo).
+WAITING_OF_INCIDENT = tuple(f"incident__{name}" for name in (*WAITING_INCIDENT_FIELDS, "level"))
+WAITING_STATEMENT_FIELDS = (
+    "incident",
+    "kind",
+    "title",
+    "status",
+    "version",
+    "created_by",
+    "created_at",
+    *WAITING_OF_INCIDENT,
+)
+CARD_VERSION_FIELDS = ("statement", "number", "text")
 
 
 def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Statement]]:
@@ -243,14 +284,18 @@ def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role])
         .filter(wanted)
         .annotate(place=Window(RowNumber(), partition_by=F("status"), order_by=[F("created_at").asc(), F("id").asc()]))
         .filter(place__lte=WAITING_LIMIT)
-        .select_related("incident", "incident__level", "created_by")
+        .select_related("incident")
+        .only(*WAITING_STATEMENT_FIELDS)
         .prefetch_related(
-            Prefetch("versions", queryset=StatementVersion.objects.select_related("author").order_by("number"))
+            Prefetch("versions", queryset=StatementVersion.objects.only(*CARD_VERSION_FIELDS).order_by("number"))
         )
         .order_by("created_at", "id")
     )
     by_status: dict[str, list[Statement]] = {status: [] for status, _condition in lists.values()}
-    for statement in rows:
+    statements = list(rows)
+    people_attach([(statements, ("created_by",))])
+    levels_attach(statement.incident for statement in statements)
+    for statement in statements:
         by_status[statement.status].append(statement)
     return {name: by_status[status] for name, (status, _condition) in lists.items()}
 
@@ -261,7 +306,8 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
     of queries per role, whatever the number of rows."""
     own = Incident.objects.filter(organization_id=organization_id)
     waiting: dict[str, list[Any]] = {}
-    group_ids = GroupMember.objects.filter(user_id=user.pk).values("group_id")
+    # Named in the queries below (not a subquery), so PostgreSQL can use the owner indexes.
+    group_ids = list(GroupMember.objects.filter(user_id=user.pk).values_list("group_id", flat=True)) if roles else []
     four_eyes = Q(incident__plan__four_eyes=True)
     if roles & {Role.ANALYST, Role.OFFICE}:
         assessed = Exists(Assessment.objects.filter(incident=OuterRef("pk")))
@@ -289,14 +335,17 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
                 incident__organization_id=organization_id, kind=Report.Kind.WRITTEN, signed_off_at__isnull=True
             )
             .exclude(four_eyes & Q(reported_by_id=user.pk))
-            .select_related("incident", "reported_by")
+            .select_related("incident")
+            .only("incident", "kind", "reported_by", "occurred_at", *WAITING_OF_INCIDENT)
             .order_by("occurred_at")[:WAITING_LIMIT]
         )
+        people_attach([(waiting["sign_offs"], ("reported_by",))])
     if roles:
         waiting["tasks"] = list(
             Task.objects.filter(incident__organization_id=organization_id, status=Task.Status.OPEN)
             .filter(Q(assignee_id=user.pk) | Q(assignee_group_id__in=group_ids))
-            .select_related("incident", "assignee_group")
+            .select_related("incident")
+            .only("incident", "title", "due_at", "status", *WAITING_OF_INCIDENT)
             .order_by(F("due_at").asc(nulls_last=True), "id")[:WAITING_LIMIT]
         )
         waiting["my_clocks"] = list(
@@ -306,9 +355,11 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
                 status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED],
             )
             .filter(Q(owner_id=user.pk) | Q(owner_group_id__in=group_ids))
-            .select_related("incident", "incident__level", "owner_group")
+            .select_related("incident", "owner_group")
+            .only("incident", "name", "due_at", "status", "owner_group__name", *WAITING_OF_INCIDENT)
             .order_by("due_at", "id")[:WAITING_LIMIT]
         )
+        levels_attach(clock.incident for clock in waiting["my_clocks"])
     return waiting
 
 
@@ -331,11 +382,17 @@ def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list
     horizon = now + AT_RISK_WINDOW
     # Only open incidents whose nearest open clock falls by the horizon can have one: a range of the
     # urgency index, not every open incident of the unit.
-    incidents = Incident.objects.alias(_closed=URGENCY_CLOSED, _due_minute=URGENCY_DUE_MINUTE).filter(
-        organization_id=organization_id, _closed=0, _due_minute__lte=horizon
+    # And of those, only the 50 whose nearest clock comes first: a clock among the 50 soonest belongs
+    # to an incident whose nearest clock is no later, and fewer than 50 incidents can come before it.
+    incidents = (
+        Incident.objects.alias(_closed=URGENCY_CLOSED, _due_minute=URGENCY_DUE_MINUTE)
+        .filter(organization_id=organization_id, _closed=0, _due_minute__lte=horizon)
+        .order_by("_due_minute", "next_due_at")[:50]
     )
+    # Read first, then named in the next query: PostgreSQL then looks up their clocks by incident
+    # (a subquery made it read every open clock of every unit up to the horizon).
     soonest = (
-        Deadline.objects.filter(incident__in=incidents.values("pk"))
+        Deadline.objects.filter(incident_id__in=list(incidents.values_list("pk", flat=True)))
         # A missed clock is always past due, so one range covers "due soon" and "overdue".
         .filter(status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED], due_at__lte=horizon)
         .order_by("due_at", "id")
@@ -467,11 +524,11 @@ def incidents_over_time(organization_id: int, now: datetime | None = None) -> di
     )
 
     def series(name_field: str, color_field: str | None, order_field: str) -> list[dict[str, Any]]:
-        per: dict[str, dict[Any, int]] = {}
-        colors: dict[str, str] = {}
-        order: dict[str, Any] = {}
+        per: dict[str | None, dict[Any, int]] = {}
+        colors: dict[str | None, str] = {}
+        order: dict[str | None, Any] = {}
         for row in counted:
-            name = row[name_field] or str(_("未定级") if name_field.startswith("level") else _("未分类"))
+            name = row[name_field]  # None: not graded / not categorised (named where it is shown)
             per.setdefault(name, {})[row["day"]] = per.get(name, {}).get(row["day"], 0) + row["n"]
             order[name] = row[order_field] if row[order_field] is not None else 999
             if color_field and row[color_field]:
@@ -482,7 +539,7 @@ def incidents_over_time(organization_id: int, now: datetime | None = None) -> di
                 "color": colors.get(name, "#8f959e" if color_field else None),
                 "data": [per[name].get(day, 0) for day in days],
             }
-            for name in sorted(per, key=lambda n: (order[n], n))
+            for name in sorted(per, key=lambda n: (order[n], n or ""))
         ]
 
     return {
@@ -490,44 +547,6 @@ def incidents_over_time(organization_id: int, now: datetime | None = None) -> di
         "by_level": series("level__name", "level__color", "level__rank"),
         "by_category": series("category__name", None, "category__order"),
     }
-
-
-STATS_CACHE_SECONDS = 60
-
-
-def dashboard_statistics(organization_id: int) -> dict[str, Any]:
-    """On-time rates, median time to first response and the charts for a unit, cached per language
-    until something changes (see dashboard_statistics_forget) and at most a minute."""
-    key = f"dashboard-stats:{organization_id}:{get_language() or settings.LANGUAGE_CODE}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    charts = incidents_over_time(organization_id)
-    rates = [{**rate, "label": str(rate["label"])} for rate in on_time_rates(organization_id)]
-    statistics = {
-        "rates": rates,
-        "median_minutes": median_minutes_to_first_response(organization_id),
-        "charts": charts,
-        "computed_at": timezone.now(),
-    }
-    cache.set(key, statistics, STATS_CACHE_SECONDS)
-    return statistics
-
-
-def _statistics_keys(organization_id: int) -> list[str]:
-    return [f"dashboard-stats:{organization_id}:{code}" for code, _name in settings.LANGUAGES]
-
-
-def dashboard_statistics_forget(event: str, payload: dict[str, Any]) -> None:
-    """Event listener: any change to a unit's incidents or clocks drops its cached statistics,
-    so the dashboard is current after a write and cached while nothing changes."""
-    organization_id = payload.get("organization_id")
-    if organization_id is None and payload.get("incident_id") is not None:
-        organization_id = (
-            Incident.objects.filter(pk=payload["incident_id"]).values_list("organization_id", flat=True).first()
-        )
-    if organization_id is not None:
-        cache.delete_many(_statistics_keys(organization_id))
 
 
 # Levels and categories that incidents point to belong to active or superseded plan versions,

@@ -7,6 +7,7 @@ from celery import shared_task
 from django.conf import settings
 
 from incidents.services.deadline_clock import deadlines_sweep
+from incidents.services.statistics import unit_statistics_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +26,9 @@ def sweep_deadlines_task() -> int:
         result["busy_ms"],
     )
     return result["advanced"]
+
+
+@shared_task(ignore_result=True)
+def sweep_statistics_task() -> int:
+    """Beat runs this every few seconds: count the dashboard statistics of the units that are due."""
+    return unit_statistics_sweep()

@@ -20,7 +20,10 @@ def mentions_panel(
             .select_related("captured_by")
             .prefetch_related("evidence__withdrawal")[:100]
         ),
-        "form": overrides.get("mention") or (MentionForm() if may_add else None),
+        "may_add": may_add,
+        # Drawn when shown again with its errors or asked for (?panel=mention); else fetched when opened.
+        "form": overrides.get("mention")
+        or (MentionForm() if may_add and request.GET.get("panel") == "mention" else None),
     }
 
 

@@ -1,4 +1,5 @@
-"""Monitored posts (Mention): added by staff now, by automated sources later, through one path."""
+"""Posts typed in by staff (a unit member, checked here) and linking a post to an incident. Feeds,
+the API and imports go through monitoring.ingest."""
 
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ from incidents import policies
 from incidents.models import Incident, Platform
 from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
-from monitoring.models import Mention, mention_content_hash
+from monitoring.ingest import queue_matching, source_of_kind
+from monitoring.models import Mention, Source, mention_content_hash
 from opinion_ops.errors import DomainError, NotPermitted
 from opinion_ops.links_policy import http_url_check
 from organizations.roles import Role, user_has_role, user_organization_id
@@ -54,7 +56,10 @@ def mention_create(
             captured_at=captured_at or now,
             content_hash=content_hash,
             captured_by=actor,
+            source=source_of_kind(organization_id, Source.Kind.MANUAL),
+            title="",
         )
+        transaction.on_commit(lambda: queue_matching([mention.pk]))
         if incident is not None:
             mention_attach(mention_id=mention.pk, incident_id=incident.pk, actor=actor)
             mention.refresh_from_db()

@@ -1,8 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
-from monitoring import views
+from monitoring.views import posts_manual
 
 app_name = "monitoring"
 urlpatterns = [
-    path("incidents/<int:pk>/mentions/add/", views.mention_add, name="mention_add"),
+    path("incidents/<int:pk>/mentions/add/", posts_manual.mention_add, name="mention_add"),
+    path("", include("monitoring.urls_config")),
+    path("", include("monitoring.urls_alerts")),
+    path("", include("monitoring.urls_posts")),
 ]

@@ -54,6 +54,7 @@ WEBHOOK_EVENTS: dict[str, Any] = {
     events.REPORT_RECORDED: gettext_lazy("记录报告"),
     events.REPORT_SIGNED_OFF: gettext_lazy("书面报告已审阅批示"),
     events.TASK_ASSIGNED: gettext_lazy("交办任务"),
+    events.ALERT_RAISED: gettext_lazy("监测预警"),
 }
 
 DUE = "%m-%d %H:%M"
@@ -423,6 +424,18 @@ def _comment_posted(payload: dict[str, Any], about: dict[str, str]) -> Audience:
 
 Route = Callable[[dict[str, Any], dict[str, str]], "Audience | list[Audience]"]
 
+
+def _alert_raised(payload: dict[str, Any], about: dict[str, str]) -> Audience:
+    """A keyword alert: to the people the alert names (on duty by the 值班表, or the 舆情监测组, and
+    the scheme's own recipients), decided by monitoring and carried in the event."""
+    return Audience(
+        users=payload.get("users", []),
+        groups=payload.get("groups", []),
+        title=_("监测预警（%(severity)s）：%(scheme)s") % payload,
+        body=_("%(reason)s，共 %(post_count)s 条信息。\n单位：%(organization_name)s\n查看：%(url)s") % payload,
+    )
+
+
 ROUTES: dict[str, Route] = {
     events.INCIDENT_CREATED: _incident_created,
     events.INCIDENT_WARNING_ISSUED: _warning_issued,
@@ -443,6 +456,7 @@ ROUTES: dict[str, Route] = {
     events.REPORT_RECORDED: _report_recorded,
     events.REPORT_SIGNED_OFF: _report_signed_off,
     events.COMMENT_POSTED: _comment_posted,
+    events.ALERT_RAISED: _alert_raised,
 }
 
 
@@ -464,7 +478,7 @@ def _messages(event: str, payload: dict[str, Any]) -> list[Message]:
             kind=event,
             title=audience.title,
             body=audience.body,
-            url=about.get("url", ""),
+            url=about.get("url", "") or payload.get("url", ""),
             recipients=audience.users,
             groups=audience.groups,
             incident=payload.get("incident_id"),

@@ -214,6 +214,9 @@ EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 50_000_000)
 
 # --- Security headers; the production ones are switched on with OPINION_OPS_ENV=production.
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache (Redis) and kept in the database too: a page does not query
+# the session table, and a cache that is down or emptied loses no one's sign-in.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -320,6 +323,36 @@ NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 # The health page calls the clock sweeper behind when a clock waits longer than this.
 CLOCK_LAG_ALERT_SECONDS = env_int("CLOCK_LAG_ALERT_SECONDS", 60)
+# Dashboard statistics: counted by the worker after a change (within a tick) and at least every
+# STATISTICS_MAX_AGE_SECONDS (incidents.services.statistics).
+STATISTICS_MAX_AGE_SECONDS = env_int("STATISTICS_MAX_AGE_SECONDS", 600)
+CELERY_BEAT_SCHEDULE["sweep-statistics"] = {
+    "task": "incidents.tasks.sweep_statistics_task",
+    "schedule": float(env_str("STATISTICS_SWEEP_SECONDS", "5")),
+    "options": {"expires": 30},
+}
+# Monitoring runs on queues of its own, served by workers of their own (Procfile: monitor), so a
+# flood of posts never delays a clock or a notification on the default queue.
+CELERY_TASK_ROUTES = {
+    "monitoring.tasks.poll_feed_task": {"queue": "feeds"},
+    "monitoring.tasks.sweep_feeds_task": {"queue": "feeds"},
+    "monitoring.tasks.*": {"queue": "matching"},
+    "incidents.tasks.sweep_statistics_task": {"queue": "matching"},
+}
+CELERY_BEAT_SCHEDULE["sweep-feeds"] = {
+    "task": "monitoring.tasks.sweep_feeds_task",
+    "schedule": float(env_str("FEED_SWEEP_SECONDS", "10")),
+    "options": {"expires": 30},
+}
+CELERY_BEAT_SCHEDULE["sweep-matching"] = {
+    "task": "monitoring.tasks.sweep_matching_task",
+    "schedule": 30.0,
+    "options": {"expires": 60},
+}
+CELERY_BEAT_SCHEDULE["purge-posts"] = {
+    "task": "monitoring.tasks.purge_posts_task",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["forget-idempotency-records"] = {
     "task": "opinion_ops.api.tasks.forget_idempotency_records_task",
     "schedule": 3600.0,

@@ -37,6 +37,15 @@ def _admin_or_leader(actor: Any, organization_id: int) -> bool:
     return is_unit_admin(actor, organization_id) or user_has_role(actor, organization_id, Role.LEADER)
 
 
+def _admin_leader_or_monitor(actor: Any, organization_id: int) -> bool:
+    return is_unit_admin(actor, organization_id) or user_has_role(actor, organization_id, Role.LEADER, Role.MONITOR)
+
+
+def _member_with_a_role(actor: Any, organization_id: int) -> bool:
+    """Anyone in one of the unit's groups (应急工作组成员)."""
+    return user_has_role(actor, organization_id, *Role)
+
+
 UNIT_RULES: dict[str, UnitRule] = {
     rule.action: rule
     for rule in [
@@ -45,6 +54,18 @@ UNIT_RULES: dict[str, UnitRule] = {
         UnitRule("manage_plans", _("管理应急预案"), _("只有本单位管理员可以管理应急预案。"), is_unit_admin),
         UnitRule("manage_tokens", _("管理接口令牌"), _("只有本单位管理员可以管理接口令牌。"), is_unit_admin),
         UnitRule("manage_webhooks", _("管理系统对接"), _("只有本单位管理员可以管理系统对接 Webhook。"), is_unit_admin),
+        UnitRule(
+            "manage_monitoring",
+            _("管理监测（信息来源、监测方案、值班表）"),
+            _("只有本单位管理员、领导小组和舆情监测组成员可以管理监测设置。"),
+            _admin_leader_or_monitor,
+        ),
+        UnitRule(
+            "handle_alerts",
+            _("处理监测预警、检索信息"),
+            _("只有本单位应急工作组成员可以处理监测预警和检索信息。"),
+            _member_with_a_role,
+        ),
         UnitRule(
             "read_audit",
             _("查看配置审计记录"),

@@ -49,8 +49,14 @@ class EvidencePageTests(BaseTestCase):
     def test_a_monitor_uploads_a_screenshot_and_sees_it_with_its_sha256_and_thumbnail(self) -> None:
         client = self.client_of(self.bob)
         page = client.get(self.page)
-        self.assertContains(page, 'enctype="multipart/form-data"')
         self.assertContains(page, "上传证据")
+        self.assertNotContains(page, 'enctype="multipart/form-data"')  # fetched when the section is opened
+        self.assertContains(client.get(self.upload_url, HTTP_HX_REQUEST="true"), 'enctype="multipart/form-data"')
+        # Without script, the link in the closed section opens the page with the form drawn.
+        self.assertRedirects(
+            client.get(self.upload_url), self.page + "?panel=evidence#act-evidence", fetch_redirect_response=False
+        )
+        self.assertContains(client.get(self.page + "?panel=evidence"), 'id="act-evidence" open')
         response = self.post_file(client, "微博截图.png", image_bytes("PNG"), **{"evidence-description": "原帖已删"})
         self.assertRedirects(response, self.page + "#evidence", fetch_redirect_response=False)
         evidence = Evidence.objects.get(incident=self.incident)
@@ -93,6 +99,9 @@ class EvidencePageTests(BaseTestCase):
     def test_the_form_is_drawn_only_for_those_who_may_attach(self) -> None:
         self.assertContains(self.client_of(self.lee).get(self.page), self.upload_url)
         self.assertNotContains(self.client_of(self.nina).get(self.page), self.upload_url)
+        fetched = self.client_of(self.nina).get(self.upload_url, HTTP_HX_REQUEST="true")
+        self.assertEqual(fetched.status_code, 403)
+        self.assertNotContains(fetched, 'enctype="multipart/form-data"', status_code=403)
         response = self.post_file(self.client_of(self.nina), "a.pdf", PDF)
         self.assertEqual(response.status_code, 403)
         self.assertEqual(Evidence.objects.count(), 0)
@@ -110,7 +119,7 @@ class EvidencePageTests(BaseTestCase):
         )  # fmt: skip
         mention = mention_create(actor=self.bob, platform="weibo", text="某校体罚视频", incident=self.incident)
         client = self.client_of(self.bob)
-        page = client.get(self.page)
+        page = client.get(self.upload_url, HTTP_HX_REQUEST="true")  # the form, as the opened section fetches it
         self.assertContains(page, f'value="report-{report.pk}"')
         local = timezone.localtime(report.occurred_at).strftime("%m-%d %H:%M")  # the report's time as read in Shanghai
         self.assertContains(page, f"向周组长报告 · {local}")

@@ -30,6 +30,7 @@ from incidents.models.records import (
     StatementVersion,
     Task,
 )
+from incidents.models.statistics import UnitStatistics
 
 __all__ = [
     "LEVEL_CHANGE_STATES",
@@ -57,6 +58,7 @@ __all__ = [
     "StatementVersion",
     "Task",
     "TimelineEntry",
+    "UnitStatistics",
     "WarningLevel",
     "WarningNotice",
     "WarningNoticeGroup",

@@ -467,6 +467,17 @@ class Deadline(ConcurrentTransitionMixin, models.Model):
                 name="deadline_closed_kind_due",
             ),
             models.Index(fields=["incident", "status"], name="deadline_incident_status"),
+            # 「我负责的时限」: a person's or a group's open clocks.
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=models.Q(status__in=["pending", "missed"]),
+                name="deadline_open_owner",
+            ),
+            models.Index(
+                fields=["owner_group", "due_at"],
+                condition=models.Q(status__in=["pending", "missed"]),
+                name="deadline_open_group",
+            ),
             models.Index(
                 fields=["next_action_at"], condition=models.Q(next_action_at__isnull=False), name="deadline_next_action"
             ),

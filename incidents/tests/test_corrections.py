@@ -306,9 +306,10 @@ class MergeTests(PageTestCase):
         response = self.act(duplicate, "merge", into=survivor.reference, reason="重复")
         self.assertContains(response, "逾期须由领导小组成员在合并时逐项豁免或确认不再适用", status_code=400)
         self.login(self.alice)
-        form = self.page(duplicate).context["actions"]
-        merge_form = next(item["form"] for item in form if item["action"].name == "merge")
-        self.assertIn(f"clock_{missed.pk}", merge_form.fields)
+        panel = self.client.get(
+            reverse("incident_detail", args=[duplicate.pk]), {"panel": "merge"}, HTTP_HX_REQUEST="true"
+        )
+        self.assertIn(f"clock_{missed.pk}", panel.context["form"].fields)  # the panel's form, as it is opened
         no_reason = self.act(
             duplicate, "merge", into=survivor.reference, reason="重复", **{f"clock_{missed.pk}": "waive"}
         )

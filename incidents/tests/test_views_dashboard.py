@@ -1,8 +1,11 @@
 """The leadership dashboard and the statement approval flow, as leaders and spokespeople use them."""
 
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
 from django.core.cache import cache
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +13,7 @@ from django.utils import timezone
 from incidents.models import Statement
 from incidents.services import incidents as svc
 from incidents.services import statements as st
+from incidents.services.statistics import unit_statistics_mark_due, unit_statistics_sweep
 from incidents.tests.test_views_incidents import ViewTestCase
 from opinion_ops.testing import sign_in
 
@@ -157,12 +161,15 @@ class DashboardTests(DashboardTestCase):
         self.submitted(title="一")
         self.log_incident(minutes_ago=45)
         self.login(self.alice)
+        self.client.get(reverse("home"))  # the unit's statistics are counted the first time only
+        cache.clear()
         with CaptureQueriesContext(connection) as few:
             self.client.get(reverse("home"))
         for i in range(4):
             self.submitted(title=f"更多{i}")
             self.log_incident(minutes_ago=40 + i, title=f"逾期{i}")
-        cache.clear()  # count the statistics' queries too, not a cache hit
+        unit_statistics_sweep(timezone.now() + timedelta(hours=1))  # the worker counts them again
+        cache.clear()
         with self.assertNumQueries(len(few.captured_queries)):
             self.client.get(reverse("home"))
 
@@ -181,31 +188,63 @@ class DashboardTests(DashboardTestCase):
         self.assertNotContains(page, "待我处理")
 
 
-@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
-class DashboardStatisticsCacheTests(DashboardTestCase):
-    """The local-memory cache here: its expiry follows the controlled clock (Redis' would not)."""
+class DashboardStatisticsTests(DashboardTestCase):
+    """The statistics are read from the row the worker keeps (incidents.services.statistics)."""
 
-    def test_statistics_are_recounted_after_a_minute(self) -> None:
+    def chart_total(self) -> int:
+        series = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
+        return sum(sum(row["data"]) for row in series)
+
+    def test_a_change_is_counted_by_the_next_sweep_and_not_before(self) -> None:
+        self.login(self.alice)
+        self.log_incident(minutes_ago=1, title="第一起")
+        self.assertEqual(self.chart_total(), 1)  # counted when the dashboard is first opened
+        with self.captureOnCommitCallbacks(execute=True):
+            self.log_incident(minutes_ago=1, title="第二起")
+        self.assertEqual(self.chart_total(), 1)  # the stored counts, until the worker's next sweep
+        self.assertEqual(unit_statistics_sweep(), 1)
+        self.assertEqual(self.chart_total(), 2)
+        self.assertEqual(unit_statistics_sweep(), 0)  # nothing changed since: nothing to count
+
+    def test_without_a_change_they_are_counted_again_once_the_period_has_moved_on(self) -> None:
         import time_machine
 
         self.login(self.alice)
         with time_machine.travel("2026-11-25 10:00 +0800", tick=False):
             self.log_incident(minutes_ago=1, title="第一起")
-            first = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
-            self.log_incident(minutes_ago=1, title="第二起")
-            cached = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
-            self.assertEqual(sum(sum(s["data"]) for s in first), 1)
-            self.assertEqual(cached, first)
-        with time_machine.travel("2026-11-25 10:01:30 +0800", tick=False):
-            fresh = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
-            self.assertEqual(sum(sum(s["data"]) for s in fresh), 2)
+            self.assertEqual(self.chart_total(), 1)
+            self.assertEqual(unit_statistics_sweep(), 0)
+        with time_machine.travel("2026-12-26 10:00 +0800", tick=False):  # outside the 30 days charted
+            self.login(self.alice)  # a month on, the session has ended
+            self.assertEqual(self.chart_total(), 1)
+            self.assertEqual(unit_statistics_sweep(), 1)
+            self.assertEqual(self.chart_total(), 0)
 
-    def test_statistics_are_recounted_at_once_after_a_change(self) -> None:
+    def test_a_change_during_a_count_leaves_the_unit_due(self) -> None:
+        from incidents.models import UnitStatistics
+        from incidents.services import statistics
+
         self.login(self.alice)
         self.log_incident(minutes_ago=1, title="第一起")
-        first = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
-        with self.captureOnCommitCallbacks(execute=True):
-            self.log_incident(minutes_ago=1, title="第二起")
-        fresh = self.client.get(reverse("dashboard_stats")).context["chart_level"]["series"]
-        self.assertEqual(sum(sum(s["data"]) for s in first), 1)
-        self.assertEqual(sum(sum(s["data"]) for s in fresh), 2)
+        self.chart_total()
+        unit_statistics_mark_due("incident.created", {"organization_id": self.unit.pk})
+        counting = statistics.unit_statistics_count
+
+        def count_while_a_change_arrives(organization_id: int, now: Any = None) -> dict[str, Any]:
+            unit_statistics_mark_due("incident.updated", {"organization_id": organization_id})
+            return counting(organization_id, now)
+
+        with mock.patch.object(statistics, "unit_statistics_count", count_while_a_change_arrives):
+            self.assertEqual(unit_statistics_sweep(), 1)
+        row = UnitStatistics.objects.get(organization_id=self.unit.pk)
+        self.assertLessEqual(row.refresh_due_at, timezone.now())  # still due: counted again next tick
+        self.assertEqual(unit_statistics_sweep(), 1)
+
+    def test_labels_follow_the_readers_language(self) -> None:
+        self.login(self.alice)
+        self.log_incident(minutes_ago=1, title="未定级的一起")
+        self.client.get(reverse("dashboard_stats"))
+        self.client.post(reverse("set_language"), {"language": "en", "next": "/"})
+        context = self.client.get(reverse("dashboard_stats")).context
+        self.assertIn("Oral report", [rate["label"] for rate in context["rates"]])
+        self.assertEqual([row["name"] for row in context["chart_level"]["series"]], ["No level"])

@@ -8,8 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents import selectors
+from incidents.models import DeadlineRule
+from incidents.services.statistics import unit_statistics_current
 from incidents.views.statements import latest_change
 from organizations.roles import Role, user_organization_id, user_roles
 
@@ -44,17 +47,23 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
 
 
 def _stats_context(request: HttpRequest) -> dict[str, Any]:
+    """The unit's stored statistics (kept current by the worker), labelled in the reader's language."""
     organization_id = user_organization_id(request.user)
     if organization_id is None:
         return {"no_unit": True}
-    statistics = selectors.dashboard_statistics(organization_id)
-    charts = statistics["charts"]
+    stored = unit_statistics_current(organization_id)
+    statistics, charts = stored.payload, stored.payload["charts"]
+    rates = [{**rate, "label": DeadlineRule.Kind(rate["kind"]).label} for rate in statistics["rates"]]
+
+    def named(series: list[dict[str, Any]], unnamed: str) -> list[dict[str, Any]]:
+        return [{**row, "name": row["name"] or unnamed} for row in series]
+
     return {
-        "rates": statistics["rates"],
+        "rates": rates,
         "median_minutes": statistics["median_minutes"],
-        "computed_at": statistics["computed_at"],
-        "chart_level": {"days": charts["days"], "series": charts["by_level"]},
-        "chart_category": {"days": charts["days"], "series": charts["by_category"]},
+        "computed_at": stored.computed_at,
+        "chart_level": {"days": charts["days"], "series": named(charts["by_level"], _("未定级"))},
+        "chart_category": {"days": charts["days"], "series": named(charts["by_category"], _("未分类"))},
         "period_days": selectors.STATS_PERIOD.days,
         "chart_days": selectors.CHART_DAYS,
     }

@@ -4,6 +4,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,50 +15,94 @@ from django.utils.translation import gettext as _
 from incidents import forms as f
 from incidents import policies
 from incidents.integrity import incident_record_verify
-from incidents.models import Deadline, Incident, Statement, StatementVersion, TimelineEntry
+from incidents.models import (
+    Deadline,
+    HandlingCategory,
+    Incident,
+    Statement,
+    StatementVersion,
+    TimelineEntry,
+    WarningLevel,
+)
 from incidents.panels import panels_registered
+from incidents.selectors import frozen_plan_parts
 from incidents.views.common import visible_incident
 from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
 from opinion_ops.errors import NotPermitted
+from organizations.models import ResponseGroup
 from organizations.roles import Role
 
 TIMELINE_LIMIT = 200
+
+
+# The people each list names: read once for the whole page (one query) rather than joined into
+# every list's query, which cost as much again as the lists themselves.
+PEOPLE_FIELDS = {
+    "deadlines": ("owner", "decided_by", "acknowledged_by"),
+    "assessments": ("author",),
+    "tasks": ("assignee", "created_by"),
+    "measures": ("recorded_by",),
+    "reports": ("reported_by", "signed_off_by"),
+    "statements": ("created_by", "published_by"),
+    "versions": ("author", "decided_by"),
+    "timeline": ("actor",),
+}
+
+
+def _people_attach(rows: dict[str, list[Any]]) -> None:
+    """Fill each row's user fields from one read of the people they name (names only)."""
+    ids = {getattr(row, f"{name}_id") for key, names in PEOPLE_FIELDS.items() for row in rows[key] for name in names}
+    ids.discard(None)
+    people = get_user_model().objects.only("username", "first_name", "last_name").in_bulk(ids) if ids else {}
+    for key, names in PEOPLE_FIELDS.items():
+        for row in rows[key]:
+            for name in names:
+                person_id = getattr(row, f"{name}_id")
+                setattr(row, name, people.get(person_id) if person_id is not None else None)
 
 
 def _load(incident: Incident) -> dict[str, Any]:
     """Every list on the page in a fixed number of queries, whatever the number of rows."""
     statements = list(
         Statement.objects.filter(incident=incident)
-        .select_related("created_by", "published_by")
-        .prefetch_related(
-            Prefetch(
-                "versions",
-                queryset=StatementVersion.objects.select_related("author", "decided_by").order_by("number"),
-            )
-        )
+        .prefetch_related(Prefetch("versions", queryset=StatementVersion.objects.order_by("number")))
         .order_by("-created_at", "-id")
     )
-    return {
+    rows: dict[str, Any] = {
         "deadlines": list(
-            incident.deadlines.exclude(status=Deadline.Status.CANCELLED, decided_by__isnull=True)  # type: ignore[attr-defined]
-            .select_related("owner_group", "owner", "decided_by", "acknowledged_by")
-            .order_by("due_at", "id")
+            incident.deadlines.exclude(status=Deadline.Status.CANCELLED, decided_by__isnull=True).order_by(  # type: ignore[attr-defined]
+                "due_at", "id"
+            )
         ),
-        "assessments": list(
-            incident.assessments.select_related("author", "proposed_level", "proposed_category")  # type: ignore[attr-defined]
-        ),
-        "tasks": list(incident.tasks.select_related("assignee", "assignee_group", "created_by")),  # type: ignore[attr-defined]
-        "measures": list(incident.measures.select_related("recorded_by")),  # type: ignore[attr-defined]
-        "reports": list(incident.reports.select_related("reported_by", "signed_off_by")),  # type: ignore[attr-defined]
+        "assessments": list(incident.assessments.all()),  # type: ignore[attr-defined]
+        "tasks": list(incident.tasks.all()),  # type: ignore[attr-defined]
+        "measures": list(incident.measures.all()),  # type: ignore[attr-defined]
+        "reports": list(incident.reports.all()),  # type: ignore[attr-defined]
         "statements": statements,
+        "versions": [version for statement in statements for version in statement.versions.all()],  # type: ignore[attr-defined]
         "timeline": list(
-            TimelineEntry.objects.filter(incident=incident)
-            .select_related("actor")
-            .order_by("-recorded_at", "-id")[:TIMELINE_LIMIT]
+            TimelineEntry.objects.filter(incident=incident).order_by("-recorded_at", "-id")[:TIMELINE_LIMIT]
         ),
         "groups": list(incident.assigned_groups.all()),
     }
+    _people_attach(rows)
+    # The unit's groups (a handful) for the clocks and tasks, and the plan parts the assessments
+    # propose (memoised per process: frozen).
+    groups = {group.pk: group for group in ResponseGroup.objects.filter(organization_id=incident.organization_id)}
+    for row in rows["deadlines"]:
+        row.owner_group = groups.get(row.owner_group_id)
+    for row in rows["tasks"]:
+        row.assignee_group = groups.get(row.assignee_group_id)
+    levels = frozen_plan_parts(WarningLevel, {a.proposed_level_id for a in rows["assessments"]} - {None})
+    categories = frozen_plan_parts(HandlingCategory, {a.proposed_category_id for a in rows["assessments"]} - {None})
+    for row in rows["assessments"]:
+        if row.proposed_level_id is not None and row.proposed_level_id in levels:
+            row.proposed_level = levels[row.proposed_level_id]
+        if row.proposed_category_id is not None and row.proposed_category_id in categories:
+            row.proposed_category = categories[row.proposed_category_id]
+    del rows["versions"]
+    return rows
 
 
 STATEMENT_OPS = {
@@ -117,6 +162,11 @@ def _display_form(ctx: ActionContext, action: Action) -> forms.Form | None:
     return form
 
 
+# Whether an action's form has fields to fill in (a panel) or only hidden ones (a button): the same
+# for every incident, so it is learnt from the first form built and the closed panels build none.
+_HAS_FIELDS: dict[str, bool] = {}
+
+
 def _action_items(ctx: ActionContext, overrides: dict[str, Any], open_action: str | None) -> list[dict[str, Any]]:
     """The actions this user may take now. A form shown again with its errors and the forms of the
     steps the page is mostly opened for (Action.drawn) are drawn in place; the others when their panel
@@ -127,13 +177,17 @@ def _action_items(ctx: ActionContext, overrides: dict[str, Any], open_action: st
     for action in ACTIONS.values():
         if not action.allowed(ctx):
             continue
+        is_open = action.name == open_action
+        drawn = is_open or action.drawn
         form = overrides.get(action.name)
         if form is not None:
             form.auto_id = f"id_{action.name}_%s"
-        else:
+        elif action.form is not None and (drawn or not _HAS_FIELDS.get(action.name, False)):
             form = _display_form(ctx, action)
-        is_open = action.name == open_action
-        items.append({"action": action, "form": form, "open": is_open, "drawn": is_open or action.drawn})
+        if form is not None:
+            _HAS_FIELDS[action.name] = bool(form.visible_fields())
+        panel = action.form is not None and _HAS_FIELDS.get(action.name, False)
+        items.append({"action": action, "form": form, "panel": panel, "open": is_open, "drawn": drawn})
     return items
 
 
@@ -196,8 +250,11 @@ def detail_context(
         "row_forms": overrides.get("row", {}),
         "open_action": open_action,
         "timeline_limit": TIMELINE_LIMIT,
-        # Is the record intact (hash chain and approvals)? A fixed number of queries.
-        "record_check": incident_record_verify(incident=incident),
+        # Is the record intact (hash chain and approvals)? A fixed number of queries; the timeline
+        # read above is the whole record when it is shorter than the page's limit.
+        "record_check": incident_record_verify(
+            incident=incident, entries=rows["timeline"] if len(rows["timeline"]) < TIMELINE_LIMIT else None
+        ),
     }
 
 

@@ -15,7 +15,7 @@ from opinion_ops.testing import PASSWORD, BaseTestCase, sign_in
 from organizations.models import GroupMember, ResponseGroup
 
 CHANNELS = reverse("notifications:channels")
-QUERIES = 9  # session, user, unit, roles, groups + their channels, own channels, the unit (header), the select
+QUERIES = 8  # user (session from the cache), unit, roles, groups + channels, own channels, unit, select
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=t0k"
 

@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
-from incidents.views.common import call_service, refused, visible_incident
+from incidents.views.common import call_service, refused, section_form, visible_incident
 from incidents.views.detail import render_detail
 from monitoring.forms import MentionForm
 from monitoring.services import mention_create
@@ -16,9 +16,13 @@ from opinion_ops.errors import NotPermitted, StaleObject
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def mention_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST: add the post. GET: the form, as the incident page fetches it when the section is opened."""
     incident = visible_incident(request, pk)
+    if request.method == "GET":
+        template = "monitoring/partials/mention_form.html"
+        return section_form(request, incident, key="mention", rule="add_mention", template=template, form=MentionForm())
     form = MentionForm(request.POST)
     if form.is_valid():
         try:

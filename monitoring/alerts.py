@@ -1,0 +1,371 @@
+"""From matched posts to alerts on the dashboard and in the on-duty monitors' channels.
+
+posts_match segments new posts for search and runs every enabled scheme of every unit over them in
+one Aho-Corasick pass (monitoring.matching), records each hit with the words that caused it, and
+applies each scheme's rule: N matching posts within M minutes, or any post from a watched account.
+A rule that fires raises an alert for the scheme, or — while the scheme has an active (open or
+acknowledged) alert — adds the posts to it instead of raising another (a unique constraint keeps
+one active alert per scheme even when two workers race).
+
+A raised alert is published as an event carrying its audience — the people on duty now by the
+值班表 (the 舆情监测组 when no one is rostered) and the scheme's own recipients — and the notification
+routing hands it to the one outbox like every other cause. People then acknowledge it, dismiss it
+with a reason, or turn it into an incident in 监测 with its posts attached.
+"""
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import jieba
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import events, policies
+from incidents.models import Incident
+from incidents.services.incidents import incident_create
+from monitoring.matching.engine import Matcher, SchemeSpec
+from monitoring.matching.expression import scheme_node, words_split
+from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, MonitoringSettings, SchemeMatch
+from monitoring.services import mention_attach
+from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
+from opinion_ops.links import absolute_reverse
+from organizations.models import GroupMember, ResponseGroup
+from organizations.policies import unit_require
+
+logger = logging.getLogger(__name__)
+
+MATCH_BATCH = 500
+
+# --- the matcher: built from every enabled scheme, kept per process until a scheme or setting changes
+
+_matcher_lock = threading.Lock()
+_matcher: tuple[Any, Matcher] | None = None
+
+
+def scheme_spec(scheme: KeywordScheme) -> SchemeSpec:
+    """The scheme as the engine reads it (ExpressionError when its words cannot make one)."""
+    node = scheme_node(
+        regions=scheme.regions,
+        subjects=scheme.subjects,
+        events=scheme.events,
+        exclusions=scheme.exclusions,
+        expression=scheme.expression,
+    )
+    return SchemeSpec(id=scheme.pk, unit_id=scheme.organization_id, node=node, scope=scheme.scope)  # type: ignore[arg-type]
+
+
+def _stamp() -> tuple[Any, ...]:
+    schemes = KeywordScheme.objects.aggregate(changed=Max("updated_at"), last=Max("id"))
+    settings = MonitoringSettings.objects.aggregate(changed=Max("updated_at"))
+    return (schemes["changed"], schemes["last"], KeywordScheme.objects.count(), settings["changed"])
+
+
+def matcher_current() -> Matcher:
+    """The matcher of all enabled schemes of all units, rebuilt when any scheme or setting changed."""
+    global _matcher
+    stamp = _stamp()
+    with _matcher_lock:
+        if _matcher is not None and _matcher[0] == stamp:
+            return _matcher[1]
+        specs = []
+        for scheme in KeywordScheme.objects.filter(enabled=True):
+            try:
+                specs.append(scheme_spec(scheme))
+            except DomainError:
+                logger.warning("scheme %s cannot be matched and is skipped", scheme.pk)
+        exclusions = {
+            row.organization_id: words_split(row.exclusions)
+            for row in MonitoringSettings.objects.exclude(exclusions="")
+        }
+        _matcher = (stamp, Matcher(specs, exclusions))
+        return _matcher[1]
+
+
+def search_words(title: str, text: str) -> str:
+    """The words of a post as jieba's search mode cuts them, separated by spaces (for full-text search)."""
+    words = jieba.cut_for_search(f"{title}\n{text}")
+    return " ".join(word for word in (w.strip() for w in words) if word)[:60_000]
+
+
+# --- matching
+
+
+def posts_match(post_ids: Iterable[int], now: datetime | None = None) -> dict[str, int]:
+    """Segment and match the given posts (those not matched yet), record hits, apply the rules."""
+    now = now or timezone.now()
+    matcher = matcher_current()
+    with transaction.atomic():
+        posts = list(
+            Mention.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(post_ids), matched_at__isnull=True)
+            .only("id", "organization_id", "title", "text", "author_handle", "captured_at")
+        )
+        hits: list[SchemeMatch] = []
+        for post in posts:
+            post.search_text = search_words(post.title, post.text)
+            post.matched_at = now
+            for found in matcher.match(post.organization_id, post.title, post.text):
+                hits.append(
+                    SchemeMatch(scheme_id=found.scheme_id, mention=post, words=list(found.words), matched_at=now)
+                )
+        Mention.objects.bulk_update(posts, ["search_text", "matched_at"], batch_size=MATCH_BATCH)
+        SchemeMatch.objects.bulk_create(hits, ignore_conflicts=True, batch_size=MATCH_BATCH)
+    by_scheme: dict[int, list[Mention]] = defaultdict(list)
+    for hit in hits:
+        by_scheme[hit.scheme_id].append(hit.mention)
+    raised = sum(1 for scheme_id, matched in by_scheme.items() if scheme_rule_apply(scheme_id, matched, now))
+    return {"posts": len(posts), "hits": len(hits), "alerts_raised": raised}
+
+
+def posts_match_due(limit: int = MATCH_BATCH) -> int:
+    """The match sweeper: posts whose queued task was lost (broker down, worker killed) are matched
+    once they have waited a minute."""
+    waiting = list(
+        Mention.objects.filter(matched_at__isnull=True, captured_at__lte=timezone.now() - timedelta(minutes=1))
+        .order_by("captured_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return posts_match(waiting)["posts"] if waiting else 0
+
+
+def _watched(scheme: KeywordScheme) -> set[str]:
+    return {handle.casefold() for handle in words_split(scheme.watched_accounts)}
+
+
+def scheme_rule_apply(scheme_id: int, matched: list[Mention], now: datetime) -> bool:
+    """Add the scheme's new matches to its active alert, or raise one if its rule fires. True when
+    an alert was raised."""
+    scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
+    if scheme is None:
+        return False
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                active = Alert.objects.select_for_update().filter(scheme=scheme, status__in=Alert.ACTIVE).first()
+                if active is not None:
+                    _alert_add(active, now)
+                    return False
+                reason = _rule_reason(scheme, matched, now)
+                if reason is None:
+                    return False
+                alert = _alert_raise(scheme, reason, now)
+            break
+        except IntegrityError:  # another worker raised the scheme's alert first: join it
+            if attempt:
+                raise
+    else:  # pragma: no cover - the loop always breaks or returns
+        return False
+    if scheme.auto_incident:
+        try:
+            alert_convert(alert_id=alert.pk, actor=None)
+        except DomainError:
+            logger.exception("alert %s could not be registered as an incident automatically", alert.pk)
+    return True
+
+
+def _rule_reason(scheme: KeywordScheme, matched: list[Mention], now: datetime) -> str | None:
+    watched = _watched(scheme)
+    for post in matched:
+        if post.author_handle and post.author_handle.casefold() in watched:
+            return _("重点关注账号“%(who)s”发布了相关信息") % {"who": post.author_handle}
+    since = now - timedelta(minutes=scheme.window_minutes)
+    recent = SchemeMatch.objects.filter(scheme=scheme, matched_at__gte=since, alert__isnull=True).count()
+    if recent >= scheme.threshold_posts:
+        return _("%(m)s 分钟内命中 %(n)s 条信息") % {"m": scheme.window_minutes, "n": recent}
+    return None
+
+
+def _alert_raise(scheme: KeywordScheme, reason: str, now: datetime) -> Alert:
+    since = now - timedelta(minutes=scheme.window_minutes)
+    pending = SchemeMatch.objects.filter(scheme=scheme, matched_at__gte=since, alert__isnull=True)
+    first = pending.order_by("matched_at").values_list("matched_at", flat=True).first() or now
+    alert = Alert.objects.create(
+        organization_id=scheme.organization_id,
+        scheme=scheme,
+        severity=scheme.severity,
+        reason=reason,
+        post_count=0,
+        first_matched_at=first,
+        last_matched_at=now,
+    )
+    alert.post_count = pending.update(alert=alert)
+    alert.save(update_fields=["post_count"])
+    users, groups = alert_audience(scheme, now)
+    events.publish(
+        events.ALERT_RAISED,
+        {
+            "organization_id": scheme.organization_id,
+            "organization_name": scheme.organization.name,
+            "alert_id": alert.pk,
+            "scheme": scheme.name,
+            "severity": scheme.get_severity_display(),
+            "reason": reason,
+            "post_count": alert.post_count,
+            "users": users,
+            "groups": groups,
+            "url": absolute_reverse("monitoring:alert_detail", alert.pk),
+            "key": f"alert:{alert.pk}:raised",
+        },
+    )
+    return alert
+
+
+def _alert_add(alert: Alert, now: datetime) -> None:
+    added = SchemeMatch.objects.filter(
+        scheme_id=alert.scheme_id, alert__isnull=True, matched_at__gte=alert.first_matched_at
+    )
+    count = added.update(alert=alert)
+    if count:
+        alert.post_count += count
+        alert.last_matched_at = now
+        alert.save(update_fields=["post_count", "last_matched_at"])
+
+
+def on_duty(organization_id: int, at: datetime) -> list[int]:
+    """Who is on duty at `at` by the 值班表."""
+    return list(
+        DutyShift.objects.filter(organization_id=organization_id, starts_at__lte=at, ends_at__gt=at)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def alert_audience(scheme: KeywordScheme, at: datetime) -> tuple[list[int], list[int]]:
+    """(people, groups) an alert of the scheme reaches: those on duty, else the 舆情监测组; and the
+    scheme's own recipients."""
+    users = on_duty(scheme.organization_id, at)
+    groups: list[int] = []
+    if not users:  # the group's members and its chat channels
+        groups = list(
+            ResponseGroup.objects.filter(
+                organization_id=scheme.organization_id, kind=ResponseGroup.Kind.MONITORING
+            ).values_list("pk", flat=True)
+        )
+        users = list(
+            GroupMember.objects.filter(group_id__in=groups, user__is_active=True)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+    users += [pk for pk in scheme.recipients.values_list("pk", flat=True) if pk not in users]
+    return users, groups
+
+
+# --- what people do with an alert
+
+
+def _may_handle(actor: Any, alert: Alert) -> None:
+    if actor is not None:  # None: the system (a scheme that registers incidents by itself)
+        unit_require("handle_alerts", actor, alert.organization_id)
+
+
+def _locked(alert_id: int, actor: Any, expected_version: int | None) -> Alert:
+    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise DomainError(_("预警不存在。"), code="not_found")
+    _may_handle(actor, alert)
+    if expected_version is not None and alert.version != expected_version:
+        raise StaleObject(_("这条预警刚被其他人处理过，请刷新后再操作。"))
+    return alert
+
+
+def alert_acknowledge(*, alert_id: int, actor: Any, expected_version: int | None = None) -> Alert:
+    """确认: someone is looking into it (further matches still join it)."""
+    with transaction.atomic():
+        alert = _locked(alert_id, actor, expected_version)
+        if alert.status != Alert.Status.OPEN:
+            raise InvalidTransition(_("只有待处理的预警可以确认。"))
+        alert.status, alert.acknowledged_by, alert.acknowledged_at = Alert.Status.ACKNOWLEDGED, actor, timezone.now()
+        alert.version += 1
+        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "version"])
+    return alert
+
+
+def alert_dismiss(*, alert_id: int, actor: Any, reason: str, expected_version: int | None = None) -> Alert:
+    """排除: not an incident, with the reason; new matches of the scheme may raise a new alert."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("请填写排除理由。"), field="reason")
+    with transaction.atomic():
+        alert = _locked(alert_id, actor, expected_version)
+        if alert.status not in Alert.ACTIVE:
+            raise InvalidTransition(_("这条预警已经处理完毕。"))
+        alert.status, alert.closed_by, alert.closed_at = Alert.Status.DISMISSED, actor, timezone.now()
+        alert.dismiss_reason = reason
+        alert.version += 1
+        alert.save(update_fields=["status", "closed_by", "closed_at", "dismiss_reason", "version"])
+    return alert
+
+
+def alert_convert(*, alert_id: int, actor: Any, expected_version: int | None = None) -> Incident:
+    """登记为舆情: an incident in 监测, its title from the scheme and the first post, its discovery time
+    the alert's first match, every post of the alert attached to it."""
+    with transaction.atomic():
+        alert = _locked(alert_id, actor, expected_version)
+        if alert.status not in Alert.ACTIVE:
+            raise InvalidTransition(_("这条预警已经处理完毕。"))
+        scheme = alert.scheme
+        reporter = actor or scheme.created_by
+        if reporter is None:
+            raise DomainError(_("方案没有创建人，无法自动登记舆情。"))
+        posts = list(Mention.objects.filter(matches__alert=alert).order_by("captured_at", "id").distinct())
+        first = posts[0] if posts else None
+        title = (first.title or first.text)[:80] if first else scheme.name
+        incident = incident_create(
+            actor=reporter,
+            title=_("【%(scheme)s】%(title)s") % {"scheme": scheme.name, "title": title},
+            discovered_at=min(alert.first_matched_at, timezone.now()),
+            description=_("由监测预警登记：%(reason)s，共 %(n)s 条信息。")
+            % {"reason": alert.reason, "n": alert.post_count},
+            source_links="\n".join(dict.fromkeys(p.url for p in posts if p.url))[:2000],
+            platform=first.platform if first else "other",
+        )
+        for post in posts:
+            if post.incident_id is None and policies.allows("add_mention", reporter, incident):
+                mention_attach(mention_id=post.pk, incident_id=incident.pk, actor=reporter)
+        alert.status, alert.closed_by, alert.closed_at = Alert.Status.CONVERTED, actor, timezone.now()
+        alert.incident = incident
+        alert.version += 1
+        alert.save(update_fields=["status", "closed_by", "closed_at", "incident", "version"])
+    return incident
+
+
+def alerts_active(organization_id: int, limit: int = 20) -> list[Alert]:
+    """The unit's open and acknowledged alerts, the most recent activity first."""
+    return list(
+        Alert.objects.filter(organization_id=organization_id, status__in=Alert.ACTIVE)
+        .select_related("scheme")
+        .order_by("-last_matched_at", "-id")[:limit]
+    )
+
+
+def scheme_try(scheme: KeywordScheme, *, limit: int = 50, days: int = 30) -> list[tuple[Mention, tuple[str, ...]]]:
+    """What the (unsaved) scheme would have matched among the unit's posts of the last `days` days,
+    newest first, with the words that hit (ExpressionError when its words cannot make a scheme)."""
+    spec = scheme_spec(scheme)
+    exclusions = MonitoringSettings.objects.filter(organization_id=scheme.organization_id).first()
+    matcher = Matcher([spec], {scheme.organization_id: words_split(exclusions.exclusions) if exclusions else []})
+    found = []
+    since = timezone.now() - timedelta(days=days)
+    posts = Mention.objects.filter(organization_id=scheme.organization_id, captured_at__gte=since).order_by(
+        "-captured_at", "-id"
+    )
+    for post in posts.only("id", "title", "text", "platform", "url", "author_handle", "captured_at").iterator(2000):
+        hits = matcher.match(scheme.organization_id, post.title, post.text)
+        if hits:
+            found.append((post, hits[0].words))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def alert_counts(organization_id: int) -> dict[str, int]:
+    rows = Alert.objects.filter(organization_id=organization_id, status__in=Alert.ACTIVE)
+    return {"open": rows.filter(status=Alert.Status.OPEN).count(), "active": rows.count()}

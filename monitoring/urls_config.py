@@ -1,0 +1,5 @@
+"""Filled in by the config pages."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
