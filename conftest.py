@@ -39,6 +39,10 @@ def _empty_cache() -> None:
 
     cache.clear()
     frozen_plan_parts_forget()
+    # The matcher of every unit's schemes is kept per process; ids repeat across rolled-back tests.
+    from monitoring import alerts
+
+    alerts.matcher_forget()
 
 
 # A public address for the made-up host names tests use (hooks.example.cn …): no test needs the

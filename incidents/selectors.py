@@ -46,7 +46,7 @@ from incidents.models import (
 from incidents.models.incident import URGENCY_CLOSED, URGENCY_DUE_MINUTE
 from incidents.policies import LEGAL_REVIEWERS, PUBLISHERS
 from organizations.models import GroupMember, Organization
-from organizations.roles import Role, user_organization_id
+from organizations.roles import Role, user_organization, user_organization_id
 
 
 def subordinate_unit_ids(organization_id: int | None) -> list[int]:
@@ -104,8 +104,7 @@ def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> Qu
 
 
 def organization_of(user: Any) -> Organization | None:
-    organization_id = user_organization_id(user)
-    return Organization.objects.filter(pk=organization_id).first() if organization_id else None
+    return user_organization(user)  # type: ignore[no-any-return]
 
 
 def incidents_mine(queryset: QuerySet[Incident], user: Any) -> QuerySet[Incident]:

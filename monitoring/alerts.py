@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jieba
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,9 +36,10 @@ from monitoring.services import mention_attach
 from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
 from opinion_ops.links import absolute_reverse
 from organizations.models import GroupMember, ResponseGroup
-from organizations.policies import unit_require
+from organizations.policies import unit_allows, unit_require
 
 logger = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)  # not a line per process about building its dictionary
 
 MATCH_BATCH = 500
 
@@ -87,6 +88,13 @@ def matcher_current() -> Matcher:
         return _matcher[1]
 
 
+def matcher_forget() -> None:
+    """Tests that reuse ids across rolled-back transactions start from no matcher."""
+    global _matcher
+    with _matcher_lock:
+        _matcher = None
+
+
 def search_words(title: str, text: str) -> str:
     """The words of a post as jieba's search mode cuts them, separated by spaces (for full-text search)."""
     words = jieba.cut_for_search(f"{title}\n{text}")
@@ -114,13 +122,36 @@ def posts_match(post_ids: Iterable[int], now: datetime | None = None) -> dict[st
                 hits.append(
                     SchemeMatch(scheme_id=found.scheme_id, mention=post, words=list(found.words), matched_at=now)
                 )
-        Mention.objects.bulk_update(posts, ["search_text", "matched_at"], batch_size=MATCH_BATCH)
+        _matched_mark(posts, now)
         SchemeMatch.objects.bulk_create(hits, ignore_conflicts=True, batch_size=MATCH_BATCH)
     by_scheme: dict[int, list[Mention]] = defaultdict(list)
     for hit in hits:
         by_scheme[hit.scheme_id].append(hit.mention)
     raised = sum(1 for scheme_id, matched in by_scheme.items() if scheme_rule_apply(scheme_id, matched, now))
     return {"posts": len(posts), "hits": len(hits), "alerts_raised": raised}
+
+
+def _matched_mark(posts: list[Mention], now: datetime) -> None:
+    """Store each post's search words and the time it was matched: one UPDATE … FROM (VALUES …)
+    per batch (bulk_update's CASE per row cost more than everything else of matching)."""
+    quote = connection.ops.quote_name
+    table = quote(Mention._meta.db_table)
+    for start in range(0, len(posts), MATCH_BATCH):
+        batch = posts[start : start + MATCH_BATCH]
+        if not batch:
+            continue
+        values = ", ".join(["(CAST(%s AS bigint), %s)"] * len(batch))
+        params: list[Any] = []
+        for post in batch:
+            params += [post.pk, post.search_text]
+        params.append(connection.ops.adapt_datetimefield_value(now))
+        sql = (  # the names are the model's own, every value a parameter
+            f"WITH v(id, words) AS (VALUES {values}) "  # noqa: S608
+            f"UPDATE {table} SET {quote('search_text')} = v.words, {quote('matched_at')} = %s "
+            f"FROM v WHERE {table}.{quote('id')} = v.id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def posts_match_due(limit: int = MATCH_BATCH) -> int:
@@ -335,6 +366,16 @@ def alert_convert(*, alert_id: int, actor: Any, expected_version: int | None = N
         alert.version += 1
         alert.save(update_fields=["status", "closed_by", "closed_at", "incident", "version"])
     return incident
+
+
+ALERT_ACTIONS = ("acknowledge", "dismiss", "convert")
+
+
+def alert_actions_available(alert: Alert, actor: Any) -> list[str]:
+    """What the actor may do with the alert now (the services' own state rules)."""
+    if alert.status not in Alert.ACTIVE or not unit_allows("handle_alerts", actor, alert.organization_id):
+        return []
+    return [name for name in ALERT_ACTIONS if name != "acknowledge" or alert.status == Alert.Status.OPEN]
 
 
 def alerts_active(organization_id: int, limit: int = 20) -> list[Alert]:

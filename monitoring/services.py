@@ -1,6 +1,7 @@
 """Posts typed in by staff (a unit member, checked here) and linking a post to an incident. Feeds,
 the API and imports go through monitoring.ingest."""
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -89,7 +90,19 @@ def mention_attach(*, mention_id: int, incident_id: int, actor: Any) -> Mention:
             actor=actor,
             summary=_("关联%(platform)s信息：%(text)s")
             % {"platform": mention.get_platform_display(), "text": mention.text[:60]},
-            details={"mention_id": mention.pk, "url": mention.url},
+            # 存证: the post as it was taken in, kept in the hash-chained record, so the record stands
+            # even if the post is deleted from the internet (or edited there).
+            details={
+                "mention_id": mention.pk,
+                "url": mention.url,
+                "platform": mention.platform,
+                "author": mention.author_handle,
+                "title": mention.title,
+                "text": mention.text,
+                "published_at": mention.published_at.isoformat() if mention.published_at else None,
+                "fetched_at": mention.captured_at.isoformat(),
+                "sha256": hashlib.sha256(mention.text.encode()).hexdigest(),
+            },
         )
         incident_touch(incident)
     return mention

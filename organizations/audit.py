@@ -24,6 +24,7 @@ CATEGORIES = {
     "webhook": _("系统对接"),
     "channel": _("通知方式"),
     "security": _("登录安全"),
+    "monitoring": _("舆情监测"),
 }
 
 # Field values never written to the trail, whatever model they are on.

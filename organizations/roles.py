@@ -4,7 +4,7 @@ in the user's own unit. Who may do which action with these roles is decided in i
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -57,13 +57,30 @@ def _membership_facts(user: AbstractBaseUser | AnonymousUser | None) -> tuple[in
         return cached, user._opinion_ops_unit_admin  # type: ignore[union-attr]
     from organizations.models import Membership
 
-    row = Membership.objects.filter(user_id=user.pk).values_list("organization_id", "is_unit_admin").first()
-    org_id, is_admin = row if row is not None else (None, False)
+    # The unit comes along (one small join): the page header names it on every page.
+    membership = Membership.objects.filter(user_id=user.pk).select_related("organization").order_by("id").first()
+    org_id, is_admin = (membership.organization_id, membership.is_unit_admin) if membership else (None, False)
     if cached is not False:  # a token fixed the unit: keep it
         org_id = cached
+    organization = membership.organization if membership and membership.organization_id == org_id else None
     setattr(user, "_opinion_ops_org_id", org_id)  # noqa: B010
     setattr(user, "_opinion_ops_unit_admin", bool(is_admin))  # noqa: B010
+    setattr(user, "_opinion_ops_org", organization)  # noqa: B010
     return org_id, bool(is_admin)
+
+
+def user_organization(user: AbstractBaseUser | AnonymousUser | None) -> Any:
+    """The user's unit (an Organization), read with the membership; None without one."""
+    org_id = _membership_facts(user)[0]
+    if org_id is None:
+        return None
+    organization = getattr(user, "_opinion_ops_org", None)
+    if organization is None or organization.pk != org_id:
+        from organizations.models import Organization
+
+        organization = Organization.objects.filter(pk=org_id).first()
+        setattr(user, "_opinion_ops_org", organization)  # noqa: B010
+    return organization
 
 
 def user_organization_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:

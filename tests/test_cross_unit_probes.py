@@ -49,7 +49,9 @@ from incidents.views.statements import OPS
 from integrations.models import ApiToken
 from integrations.testing import ApiTestCase
 from integrations.tokens import api_token_issue
-from monitoring.models import Mention
+from monitoring.alerts import posts_match
+from monitoring.ingest import PostIn, posts_ingest, source_of_kind
+from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, Source
 from monitoring.services import mention_create
 from notifications.channels import subscription_create
 from notifications.models import Delivery, Notification, NotificationChannel
@@ -90,12 +92,19 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("api/v1/^notifications/", "pk"): Notification,
     ("api/v1/^webhooks/", "pk"): NotificationChannel,
     ("api/v1/^webhook-deliveries/", "pk"): Delivery,
+    ("monitoring/sources/", "pk"): Source,
+    ("monitoring/schemes/", "pk"): KeywordScheme,
+    ("monitoring/alerts/", "pk"): Alert,
+    ("monitoring/duty/", "pk"): DutyShift,
+    ("monitoring/posts/", "pk"): Mention,
+    ("api/v1/^alerts/", "pk"): Alert,
+    ("api/v1/^schemes/", "pk"): KeywordScheme,
     ("evidence/incidents/", "pk"): Incident,
     ("evidence/", "pk"): Evidence,
     ("api/v1/^evidence/", "pk"): Evidence,
 }
 SLUGS: dict[str, list[str]] = {
-    "action": sorted({*ACTIONS, *ROW_ACTIONS}),
+    "action": sorted({*ACTIONS, *ROW_ACTIONS, "acknowledge", "dismiss", "convert"}),
     "op": sorted(OPS),
 }
 # Routes that end the prober's own session or only switch the language: not probes of 甲.
@@ -181,6 +190,20 @@ class CrossUnitProbeTests(ApiTestCase):
         statement = statement_create(incident_id=incident.pk, actor=self.sara, title=f"{MARK}回应", text=f"{MARK}正文")
         statement_submit(statement_id=statement.pk, actor=self.sara)
         mention_create(actor=self.bob, platform="weibo", text=f"{MARK}帖子", incident=incident)
+        # Monitoring: a feed, a scheme whose alert is open with a post in it, a duty shift.
+        Source.objects.create(
+            organization=self.unit, kind="feed", name=f"{MARK}订阅", url=f"https://feeds.example.cn/{MARK}"
+        )
+        scheme = KeywordScheme.objects.create(
+            organization=self.unit, name=f"{MARK}方案", subjects=MARK, events="帖子", created_by=self.bob
+        )
+        pushed = posts_ingest(
+            source_id=source_of_kind(self.unit.pk, "api").pk, posts=[PostIn(text=f"{MARK}帖子 推送", author=MARK)]
+        )
+        posts_match(pushed.created)
+        DutyShift.objects.create(
+            organization=self.unit, user=self.bob, starts_at=now, ends_at=now + timedelta(hours=8), note=f"{MARK}值班"
+        )
         evidence_attach(
             incident_id=incident.pk,
             actor=self.hank,
@@ -221,6 +244,10 @@ class CrossUnitProbeTests(ApiTestCase):
             Statement: [statement.pk],
             Deadline: list(Deadline.objects.filter(incident=incident).values_list("pk", flat=True)[:3]),
             Mention: list(Mention.objects.filter(organization=self.unit).values_list("pk", flat=True)),
+            Source: list(Source.objects.filter(organization=self.unit).values_list("pk", flat=True)),
+            KeywordScheme: [scheme.pk],
+            Alert: list(Alert.objects.filter(scheme=scheme).values_list("pk", flat=True)),
+            DutyShift: list(DutyShift.objects.filter(organization=self.unit).values_list("pk", flat=True)),
             Evidence: list(Evidence.objects.filter(incident=incident).values_list("pk", flat=True)),
             Comment: list(Comment.objects.filter(incident=incident).values_list("pk", flat=True)),
             Notification: list(Notification.objects.filter(recipient__in=unit_users).values_list("pk", flat=True)[:3]),

@@ -1,5 +1,6 @@
 """The dashboard: what waits for me (「待我处理」: what my roles must decide or do next, my tasks and
-my own clocks), clocks at risk, active incidents, on-time rates, time to first response and charts.
+my own clocks), clocks at risk, the cards other apps register (monitoring's active alerts), active
+incidents, on-time rates, time to first response and charts.
 Its fragments refresh themselves through htmx polling."""
 
 from typing import Any
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import selectors
+from incidents.dashboard_cards import cards_for
 from incidents.models import DeadlineRule
 from incidents.services.statistics import unit_statistics_current
 from incidents.views.statements import latest_change
@@ -43,6 +45,8 @@ def _live_context(request: HttpRequest) -> dict[str, Any]:
         "active": selectors.active_incidents_by_level_and_state(organization_id),
         "is_leader": Role.LEADER in roles,
         "now": timezone.now(),
+        # What other apps add (monitoring's active alerts, …), registered in incidents.dashboard_cards.
+        "cards": cards_for(request, organization_id),
     }
 
 

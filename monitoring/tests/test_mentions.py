@@ -1,3 +1,4 @@
+import hashlib
 from datetime import timedelta
 
 from django.utils import timezone
@@ -23,7 +24,14 @@ class MentionTests(BaseTestCase):
         )
         self.assertEqual(mention.incident, incident)
         self.assertEqual(mention.organization, self.unit)
-        self.assertTrue(TimelineEntry.objects.filter(incident=incident, kind="mention").exists())
+        entry = TimelineEntry.objects.get(incident=incident, kind="mention")
+        # 存证: the post as taken in stands in the hash-chained record even if it is deleted online.
+        self.assertEqual(
+            (entry.details["url"], entry.details["text"], entry.details["author"]),
+            ("https://weibo.com/1/abc", "某校食堂  饭菜有问题", "@网友甲"),
+        )
+        self.assertEqual(entry.details["sha256"], hashlib.sha256("某校食堂  饭菜有问题".encode()).hexdigest())
+        self.assertEqual(entry.details["fetched_at"], mention.captured_at.isoformat())
 
     def test_the_same_post_twice_is_refused_by_its_content_hash(self) -> None:
         mention_create(actor=self.bob, platform="weibo", url="https://weibo.com/1/abc", text="某校 食堂")

@@ -7,7 +7,6 @@ from typing import Any
 from django.utils import timezone
 
 from incidents.models import State
-from monitoring import alerts
 from monitoring.alerts import alert_acknowledge, alert_convert, alert_dismiss, posts_match, posts_match_due
 from monitoring.ingest import PostIn, posts_ingest, source_of_kind
 from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, MonitoringSettings, SchemeMatch, Source
@@ -19,7 +18,6 @@ from opinion_ops.testing import BaseTestCase
 class PipelineTestCase(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
-        alerts._matcher = None
         self.source = source_of_kind(self.unit.pk, Source.Kind.API)
 
     def scheme(self, unit: Any = None, **fields: Any) -> KeywordScheme:

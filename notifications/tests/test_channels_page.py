@@ -15,7 +15,7 @@ from opinion_ops.testing import PASSWORD, BaseTestCase, sign_in
 from organizations.models import GroupMember, ResponseGroup
 
 CHANNELS = reverse("notifications:channels")
-QUERIES = 8  # user (session from the cache), unit, roles, groups + channels, own channels, unit, select
+QUERIES = 7  # user (session from the cache), membership with unit, roles, groups + channels, own channels, select
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc-123"
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=t0k"
 
