@@ -25,6 +25,7 @@ from opinion_ops.links_policy import http_url_check
 
 logger = logging.getLogger(__name__)
 
+MATCH_TASK = "monitoring.tasks.match_posts_task"
 MAX_TEXT = 20_000
 MAX_TITLE = 500
 MAX_AUTHOR = 200
@@ -183,10 +184,12 @@ def posts_ingest(*, source_id: int, posts: list[PostIn], actor: Any = None, matc
 
 
 def queue_matching(post_ids: list[int]) -> None:
-    """Queue the matching of new posts (after commit); the match sweeper covers a lost queue."""
-    from monitoring.tasks import match_posts_task
+    """Queue the matching of new posts (after commit); the match sweeper covers a lost queue. Sent by
+    the task's name (routed to the matching queue by settings.CELERY_TASK_ROUTES), so this module
+    does not import the tasks, which import the matching."""
+    from opinion_ops.celery import app
 
     try:
-        match_posts_task.apply_async(args=[post_ids])
-    except Exception:
+        app.send_task(MATCH_TASK, args=[post_ids])
+    except Exception:  # the broker is down: the match sweeper finds unmatched posts
         logger.warning("matching not queued for %d posts; the match sweeper will pick them up", len(post_ids))

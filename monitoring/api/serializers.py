@@ -8,6 +8,7 @@ from rest_framework.settings import api_settings
 from incidents.api.fields import VisibleIncidentField
 from incidents.models import Platform
 from monitoring.alerts import ALERT_ACTIONS, alert_actions_available
+from monitoring.config import SCHEME_FIELDS
 from monitoring.ingest import MAX_AUTHOR, MAX_BATCH, MAX_EXTERNAL_ID, MAX_TEXT, MAX_TITLE, PostIn
 from monitoring.models import Alert, KeywordScheme, Mention
 from opinion_ops.api.base import StrictSerializer
@@ -144,26 +145,7 @@ class IngestResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class SchemeSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = KeywordScheme
-        fields = [
-            "id",
-            "name",
-            "regions",
-            "subjects",
-            "events",
-            "exclusions",
-            "expression",
-            "scope",
-            "severity",
-            "enabled",
-            "threshold_posts",
-            "window_minutes",
-            "watched_accounts",
-            "auto_incident",
-            "recipients",
-            "created_at",
-            "updated_at",
-            "version",
-        ]
+        fields = ["id", *SCHEME_FIELDS, "recipients", "created_at", "updated_at", "version"]
         read_only_fields = fields
 
 
