@@ -45,6 +45,7 @@ class PostIn:
     author: str = ""
     published_at: datetime | None = None
     external_id: str = ""
+    captured_at: datetime | None = None  # when it was seen, if earlier than now (a post typed in later)
 
 
 @dataclass
@@ -99,6 +100,9 @@ def _checked(post: PostIn, source: Source, now: datetime) -> dict[str, Any]:
             raise DomainError(_("发布时间须带时区。"), field="published_at")
         if published_at > now + FUTURE_SLACK:
             raise DomainError(_("发布时间晚于当前时间。"), field="published_at")
+    captured_at = post.captured_at or now
+    if timezone.is_naive(captured_at) or captured_at > now + FUTURE_SLACK:
+        raise DomainError(_("采集时间须带时区，且不能晚于当前时间。"), field="captured_at")
     return {
         "organization_id": source.organization_id,
         "source_id": source.pk,
@@ -108,7 +112,7 @@ def _checked(post: PostIn, source: Source, now: datetime) -> dict[str, Any]:
         "title": title,
         "text": text or title,
         "published_at": published_at,
-        "captured_at": now,
+        "captured_at": captured_at,
         "content_hash": mention_content_hash(url, f"{title}\n{text}" if title else text),
         "external_id": external_id,
         "search_text": "",

@@ -1,5 +1,5 @@
-"""Posts typed in by staff (a unit member, checked here) and linking a post to an incident. Feeds,
-the API and imports go through monitoring.ingest."""
+"""Posts typed in by staff (a unit member, checked here, then the one ingest path like feeds, the API
+and imports) and linking a post to an incident with its 存证."""
 
 import hashlib
 from datetime import datetime
@@ -13,10 +13,9 @@ from incidents import policies
 from incidents.models import Incident, Platform
 from incidents.services.locking import incident_lock, incident_touch
 from incidents.services.timeline import timeline_record
-from monitoring.ingest import queue_matching, source_of_kind
-from monitoring.models import Mention, Source, mention_content_hash
+from monitoring.ingest import PostIn, posts_ingest, source_of_kind
+from monitoring.models import Mention, Source
 from opinion_ops.errors import DomainError, NotPermitted
-from opinion_ops.links_policy import http_url_check
 from organizations.roles import Role, user_has_role, user_organization_id
 
 
@@ -31,7 +30,8 @@ def mention_create(
     captured_at: datetime | None = None,
     incident: Incident | None = None,
 ) -> Mention:
-    """Save a post for the actor's unit; the same post twice (by content hash) is refused."""
+    """Save a post typed in by a member of the unit, through the one ingest path (the unit's 手工录入
+    source); the same post twice (by content hash) is refused here rather than counted."""
     organization_id = user_organization_id(actor)
     if organization_id is None or not user_has_role(actor, organization_id, *Role):
         raise NotPermitted(_("只有本单位应急工作组成员可以录入舆情信息。"))
@@ -39,32 +39,31 @@ def mention_create(
         raise DomainError(_("请选择平台。"), field="platform")
     if not (text or "").strip():
         raise DomainError(_("请填写内容。"), field="text")
-    url = http_url_check(url, field="url") if (url or "").strip() else ""
-    now = timezone.now()
-    if published_at is not None and published_at > now:
+    if published_at is not None and published_at > timezone.now():
         raise DomainError(_("发布时间不能晚于当前时间。"), field="published_at")
-    content_hash = mention_content_hash(url, text)
+    post = PostIn(
+        text=text,
+        platform=platform,
+        url=url,
+        author=author_handle,
+        published_at=published_at,
+        captured_at=captured_at,
+    )
     with transaction.atomic():
-        if Mention.objects.filter(organization_id=organization_id, content_hash=content_hash).exists():
+        source = source_of_kind(organization_id, Source.Kind.MANUAL)
+        result = posts_ingest(source_id=source.pk, posts=[post], actor=actor)
+        if result.rejected:
+            refused = result.rejected[0]
+            raise DomainError(refused["message"], field=INGEST_FIELDS.get(refused["field"], refused["field"]))
+        if not result.created:
             raise DomainError(_("这条信息已经录入过。"), field="text", code="duplicate")
-        mention = Mention.objects.create(
-            organization_id=organization_id,
-            platform=platform,
-            url=url or "",
-            author_handle=author_handle,
-            text=text.strip(),
-            published_at=published_at,
-            captured_at=captured_at or now,
-            content_hash=content_hash,
-            captured_by=actor,
-            source=source_of_kind(organization_id, Source.Kind.MANUAL),
-            title="",
-        )
-        transaction.on_commit(lambda: queue_matching([mention.pk]))
         if incident is not None:
-            mention_attach(mention_id=mention.pk, incident_id=incident.pk, actor=actor)
-            mention.refresh_from_db()
-    return mention
+            mention_attach(mention_id=result.created[0], incident_id=incident.pk, actor=actor)
+        return Mention.objects.get(pk=result.created[0])
+
+
+# The ingest service's field names as this form and the API's mention resource name them.
+INGEST_FIELDS = {"author": "author_handle"}
 
 
 def mention_attach(*, mention_id: int, incident_id: int, actor: Any) -> Mention:
