@@ -470,7 +470,7 @@ class Segmenter:
     spanning two pieces)."""
 
     def __init__(self) -> None:
-        from monitoring.alerts import search_words
+        from monitoring.search import search_words
 
         self._cut = search_words
         self._cache: dict[str, str] = {}

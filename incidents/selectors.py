@@ -73,13 +73,15 @@ def people_attach(lists: Iterable[tuple[Iterable[Any], Sequence[str]]]) -> None:
                 setattr(row, name, people.get(person_id) if person_id is not None else None)
 
 
-def levels_attach(incidents: Iterable[Incident]) -> None:
-    """Each incident's warning level from the per-process memo of frozen plan parts."""
-    incidents = list(incidents)
-    levels = frozen_plan_parts(WarningLevel, {i.level_id for i in incidents if i.level_id is not None})
-    for incident in incidents:
-        if incident.level_id in levels:
-            incident.level = levels[incident.level_id]
+def plan_parts_attach(rows: Iterable[Any], model: type[WarningLevel] | type[HandlingCategory], field: str) -> None:
+    """Fill `field` (a level or a category) of each row from the per-process memo of frozen plan
+    parts; a part the memo does not hold is left to load as usual."""
+    rows = list(rows)
+    parts = frozen_plan_parts(model, {getattr(row, f"{field}_id") for row in rows} - {None})
+    for row in rows:
+        part = parts.get(getattr(row, f"{field}_id"))
+        if part is not None:
+            setattr(row, field, part)
 
 
 def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> QuerySet[Incident]:
@@ -293,7 +295,7 @@ def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role])
     by_status: dict[str, list[Statement]] = {status: [] for status, _condition in lists.values()}
     statements = list(rows)
     people_attach([(statements, ("created_by",))])
-    levels_attach(statement.incident for statement in statements)
+    plan_parts_attach((statement.incident for statement in statements), WarningLevel, "level")
     for statement in statements:
         by_status[statement.status].append(statement)
     return {name: by_status[status] for name, (status, _condition) in lists.items()}
@@ -358,7 +360,7 @@ def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -
             .only("incident", "name", "due_at", "status", "owner_group__name", *WAITING_OF_INCIDENT)
             .order_by("due_at", "id")[:WAITING_LIMIT]
         )
-        levels_attach(clock.incident for clock in waiting["my_clocks"])
+        plan_parts_attach((clock.incident for clock in waiting["my_clocks"]), WarningLevel, "level")
     return waiting
 
 

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import jieba
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -32,6 +31,7 @@ from incidents.services.incidents import incident_create
 from monitoring.matching.engine import Matcher, SchemeSpec
 from monitoring.matching.expression import scheme_node, words_split
 from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, MonitoringSettings, SchemeMatch
+from monitoring.search import search_words
 from monitoring.services import mention_attach
 from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
 from opinion_ops.links import absolute_reverse
@@ -39,7 +39,6 @@ from organizations.models import GroupMember, ResponseGroup
 from organizations.policies import unit_allows, unit_require
 
 logger = logging.getLogger(__name__)
-jieba.setLogLevel(logging.WARNING)  # not a line per process about building its dictionary
 
 MATCH_BATCH = 500
 
@@ -93,12 +92,6 @@ def matcher_forget() -> None:
     global _matcher
     with _matcher_lock:
         _matcher = None
-
-
-def search_words(title: str, text: str) -> str:
-    """The words of a post as jieba's search mode cuts them, separated by spaces (for full-text search)."""
-    words = jieba.cut_for_search(f"{title}\n{text}")
-    return " ".join(word for word in (w.strip() for w in words) if word)[:60_000]
 
 
 # --- matching
@@ -405,8 +398,3 @@ def scheme_try(scheme: KeywordScheme, *, limit: int = 50, days: int = 30) -> lis
             if len(found) >= limit:
                 break
     return found
-
-
-def alert_counts(organization_id: int) -> dict[str, int]:
-    rows = Alert.objects.filter(organization_id=organization_id, status__in=Alert.ACTIVE)
-    return {"open": rows.filter(status=Alert.Status.OPEN).count(), "active": rows.count()}

@@ -1,7 +1,7 @@
 """信息检索: full-text search over a unit's posts, in Chinese.
 
 Posts carry `search_text`, the words of title and text as jieba's search mode cuts them, separated
-by spaces (monitoring.alerts.search_words, filled when a post is matched; `manage.py posts_reindex`
+by spaces (search_words, filled when a post is matched; `manage.py posts_reindex`
 fills posts that lack it). Search mode lists each word jieba finds and, before a long one, the
 dictionary words inside it (食品安全 → 食品 安全 食品安全). A query is read by `search_query_parse`:
 
@@ -28,6 +28,7 @@ last post of the previous page), so a page costs the same however deep it is.
 """
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,10 +40,9 @@ import jieba
 from django.contrib.postgres.search import SearchQuery, SearchVectorField
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, Func, OuterRef, Prefetch, Q, QuerySet, Value
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from monitoring.alerts import search_words
+from monitoring.highlight import text_highlight
 from monitoring.models import Mention, SchemeMatch
 
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
@@ -51,6 +51,15 @@ MAX_WORDS = 32
 MAX_LIMIT = 200
 
 _TERM = re.compile(r'(?P<neg>[-－]?)(?:"(?P<q1>[^"]*)"?|“(?P<q2>[^”]*)”?|「(?P<q3>[^」]*)」?|(?P<word>[^\s"“「]+))')
+
+
+jieba.setLogLevel(logging.WARNING)  # not a line per process about building its dictionary
+
+
+def search_words(title: str, text: str) -> str:
+    """The words of a post as jieba's search mode cuts them, separated by spaces (for full-text search)."""
+    words = jieba.cut_for_search(f"{title}\n{text}")
+    return " ".join(word for word in (w.strip() for w in words) if word)[:60_000]
 
 
 @dataclass(frozen=True)
@@ -283,7 +292,7 @@ def posts_reindex(*, organization_id: int | None = None, batch: int = REINDEX_BA
 
 
 def text_marked(text: str, marks: Sequence[str], *, width: int | None = None) -> SafeString:
-    """The text escaped, with each of `marks` (any case) in <mark>. With `width`, an excerpt of about
+    """The text escaped, with each of `marks` in <mark> (monitoring.highlight). With `width`, an excerpt of about
     that many characters around the first mark (… where cut), whitespace collapsed."""
     text = " ".join((text or "").split())
     pattern = re.compile("(" + "|".join(re.escape(mark) for mark in marks) + ")", re.IGNORECASE) if marks else None
@@ -292,10 +301,4 @@ def text_marked(text: str, marks: Sequence[str], *, width: int | None = None) ->
         start = max(0, (first.start() if first else 0) - width // 4)
         start = min(start, len(text) - width)
         text = ("…" if start > 0 else "") + text[start : start + width] + ("…" if start + width < len(text) else "")
-    if pattern is None:
-        return escape(text)
-    pieces = pattern.split(text)
-    # split() with one group alternates: text, mark, text, mark, …, text
-    return mark_safe(  # noqa: S308 - every piece is escaped here
-        "".join(f"<mark>{escape(piece)}</mark>" if index % 2 else escape(piece) for index, piece in enumerate(pieces))
-    )
+    return text_highlight(text, marks)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from incidents import policies
 from incidents.models import HandlingCategory, Incident, WarningLevel
-from incidents.selectors import frozen_plan_parts, incidents_visible_to
+from incidents.selectors import incidents_visible_to, plan_parts_attach
 from opinion_ops.errors import DomainError, NotPermitted, SecondFactorRequired, StaleObject
 
 T = TypeVar("T")
@@ -32,14 +32,9 @@ def visible_incident(request: HttpRequest, pk: int) -> Incident:
     )
     if not found:
         raise Http404(_("舆情事件不存在或您无权查看。"))
-    incident = found[0]
-    for model, field in ((WarningLevel, "level"), (HandlingCategory, "category")):
-        part_id = getattr(incident, f"{field}_id")
-        if part_id is not None:
-            part = frozen_plan_parts(model, {part_id}).get(part_id)
-            if part is not None:
-                setattr(incident, field, part)
-    return incident
+    plan_parts_attach(found, WarningLevel, "level")
+    plan_parts_attach(found, HandlingCategory, "category")
+    return found[0]
 
 
 def section_form(

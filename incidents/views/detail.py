@@ -4,7 +4,6 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,7 +24,7 @@ from incidents.models import (
     WarningLevel,
 )
 from incidents.panels import panels_registered
-from incidents.selectors import frozen_plan_parts
+from incidents.selectors import people_attach, plan_parts_attach
 from incidents.views.common import visible_incident
 from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
@@ -48,18 +47,6 @@ PEOPLE_FIELDS = {
     "versions": ("author", "decided_by"),
     "timeline": ("actor",),
 }
-
-
-def _people_attach(rows: dict[str, list[Any]]) -> None:
-    """Fill each row's user fields from one read of the people they name (names only)."""
-    ids = {getattr(row, f"{name}_id") for key, names in PEOPLE_FIELDS.items() for row in rows[key] for name in names}
-    ids.discard(None)
-    people = get_user_model().objects.only("username", "first_name", "last_name").in_bulk(ids) if ids else {}
-    for key, names in PEOPLE_FIELDS.items():
-        for row in rows[key]:
-            for name in names:
-                person_id = getattr(row, f"{name}_id")
-                setattr(row, name, people.get(person_id) if person_id is not None else None)
 
 
 def _load(incident: Incident) -> dict[str, Any]:
@@ -86,7 +73,7 @@ def _load(incident: Incident) -> dict[str, Any]:
         ),
         "groups": list(incident.assigned_groups.all()),
     }
-    _people_attach(rows)
+    people_attach((rows[key], fields) for key, fields in PEOPLE_FIELDS.items())
     # The unit's groups (a handful) for the clocks and tasks, and the plan parts the assessments
     # propose (memoised per process: frozen).
     groups = {group.pk: group for group in ResponseGroup.objects.filter(organization_id=incident.organization_id)}
@@ -94,13 +81,8 @@ def _load(incident: Incident) -> dict[str, Any]:
         row.owner_group = groups.get(row.owner_group_id)
     for row in rows["tasks"]:
         row.assignee_group = groups.get(row.assignee_group_id)
-    levels = frozen_plan_parts(WarningLevel, {a.proposed_level_id for a in rows["assessments"]} - {None})
-    categories = frozen_plan_parts(HandlingCategory, {a.proposed_category_id for a in rows["assessments"]} - {None})
-    for row in rows["assessments"]:
-        if row.proposed_level_id is not None and row.proposed_level_id in levels:
-            row.proposed_level = levels[row.proposed_level_id]
-        if row.proposed_category_id is not None and row.proposed_category_id in categories:
-            row.proposed_category = categories[row.proposed_category_id]
+    plan_parts_attach(rows["assessments"], WarningLevel, "proposed_level")
+    plan_parts_attach(rows["assessments"], HandlingCategory, "proposed_category")
     del rows["versions"]
     return rows
 

@@ -3,7 +3,7 @@ its posts, the words that hit marked, and what people do with it — 确认, 排
 through the services of monitoring.alerts. Another unit's alert is a 404; a refusal the 403 page."""
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -14,15 +14,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from monitoring.alerts import alert_acknowledge, alert_actions_available, alert_convert, alert_dismiss
 from monitoring.api.filtersets import AlertFilterSet
-from monitoring.matching.normalize import text_normalize
+from monitoring.highlight import text_highlight
 from monitoring.models import Alert, KeywordScheme, SchemeMatch
 from monitoring.views.config import monitoring_nav
 from opinion_ops.errors import DomainError, InvalidTransition, NotPermitted, SecondFactorRequired, StaleObject
@@ -69,46 +67,6 @@ def alerts_page(*, home: bool = False) -> Callable[[View], View]:
 def _page_number(request: HttpRequest) -> int:
     value = request.GET.get("page", "1")
     return max(1, min(int(value), 10_000)) if value.isdigit() else 1
-
-
-# --- the words that hit, marked
-
-
-@functools.lru_cache(maxsize=16_384)
-def _char_normal(char: str) -> str:
-    return " " if char.isspace() else text_normalize(char)
-
-
-def text_highlight(text: str, words: Iterable[str]) -> SafeString:
-    """The text, escaped, with every occurrence of the words in <mark>. Words and text are compared as
-    the matcher compares them (full/half width, case, traditional/simplified), character by character,
-    so a word is marked in the post as it was written."""
-    terms = {text_normalize(word) for word in words if word} - {""}
-    if not text or not terms:
-        return escape(text)
-    owner: list[int] = []  # owner[i]: the position in `text` of the i-th normalized character
-    parts = []
-    for index, char in enumerate(text):
-        normal = _char_normal(char)
-        parts.append(normal)
-        owner.extend([index] * len(normal))
-    normalized = "".join(parts)
-    marked = [False] * len(text)
-    for term in terms:
-        start = normalized.find(term)
-        while start != -1:
-            for position in range(start, start + len(term)):
-                marked[owner[position]] = True
-            start = normalized.find(term, start + 1)
-    out, start = [], 0
-    while start < len(text):
-        end = start
-        while end < len(text) and marked[end] == marked[start]:
-            end += 1
-        chunk = escape(text[start:end])
-        out.append(f"<mark>{chunk}</mark>" if marked[start] else str(chunk))
-        start = end
-    return mark_safe("".join(out))  # noqa: S308 - every piece of the text was escaped above
 
 
 # --- the list

@@ -1,21 +1,19 @@
 """监测方案: the unit's schemes with their recent matches and active alert; creating and editing one,
 and 试用 — what the scheme as typed would have matched among the last 30 days' posts, saving nothing."""
 
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from monitoring import config
 from monitoring.alerts import scheme_spec
 from monitoring.config_forms import SchemeForm
+from monitoring.highlight import text_highlight
 from monitoring.matching.expression import ExpressionError, node_format
 from monitoring.matching.normalize import text_normalize
 from monitoring.models import KeywordScheme, Mention
@@ -75,40 +73,6 @@ def _pointer(form: SchemeForm, error: ExpressionError) -> dict[str, Any] | None:
     return {"field": error.field, "before": value[:position], "at": at, "after": after, "column": position + 1}
 
 
-@functools.lru_cache(maxsize=8192)
-def _folded(char: str) -> str:
-    return " " if char.isspace() else text_normalize(char)
-
-
-def highlight(text: str, words: Iterable[str]) -> SafeString:
-    """`text` escaped, with each occurrence of `words` (as the matcher spells them: traditional
-    characters, full-width letters and case do not matter) marked with <mark>."""
-    folded: list[str] = []
-    origin: list[int] = []  # the index in `text` of each character of the folded text
-    for index, char in enumerate(text):
-        for piece in _folded(char):
-            folded.append(piece)
-            origin.append(index)
-    haystack = "".join(folded)
-    marked = [False] * len(text)
-    for word in {text_normalize(word) for word in words}:
-        if not word:
-            continue
-        start = haystack.find(word)
-        while start != -1:
-            for index in range(origin[start], origin[start + len(word) - 1] + 1):
-                marked[index] = True
-            start = haystack.find(word, start + len(word))
-    parts: list[str] = []
-    run_start = 0
-    for index in range(1, len(text) + 1):
-        if index == len(text) or marked[index] != marked[run_start]:
-            piece = escape(text[run_start:index])
-            parts.append(f"<mark>{piece}</mark>" if marked[run_start] else piece)
-            run_start = index
-    return mark_safe("".join(parts))  # noqa: S308 - every piece of the post was escaped above
-
-
 def _excerpt(text: str, words: Iterable[str]) -> str:
     """The text, or the part of it around the first word that hit when it is long."""
     if len(text) <= EXCERPT_LENGTH:
@@ -124,8 +88,8 @@ def _trial_rows(found: list[tuple[Mention, tuple[str, ...]]]) -> list[dict[str, 
         {
             "post": post,
             "words": words,
-            "title": highlight(post.title, words) if post.title else "",
-            "text": highlight(_excerpt(post.text, words), words),
+            "title": text_highlight(post.title, words) if post.title else "",
+            "text": text_highlight(_excerpt(post.text, words), words),
         }
         for post, words in found
     ]
