@@ -102,6 +102,10 @@ def _chain(chain: Any) -> str:
     return " → ".join(str(labels.get(code, code)) for code in chain) if isinstance(chain, list) else str(chain)
 
 
+def _drill(months: int | None) -> str:
+    return gettext("每 %(n)s 个月至少一次") % {"n": months} if months else gettext("未规定")
+
+
 Fact = tuple[Promise, Callable[[Any], str]]
 
 HEADER_FACTS: list[Fact] = [
@@ -112,6 +116,7 @@ HEADER_FACTS: list[Fact] = [
     (_("逐级上报顺序"), lambda plan: _chain(plan.escalation_chain)),
     (_("审定回避（四眼原则）"), lambda plan: gettext("开启") if plan.four_eyes else gettext("关闭")),
     (_("法律审核"), lambda plan: gettext("开启") if plan.legal_review else gettext("关闭")),
+    (_("演练周期"), lambda plan: _drill(plan.drill_interval_months)),
 ]
 
 # Each part kind, as the page lists it: (key, heading, the plan's related name, facts beside the name).
@@ -261,3 +266,18 @@ def plans_compare(old: EmergencyPlan, new: EmergencyPlan) -> PlanComparison:
         for old_section, new_section in zip(plan_sections(old), plan_sections(new), strict=True)
     ]
     return PlanComparison(old=old, new=new, header=header, sections=sections)
+
+
+# What else activating a version changes, said by the app that does it (plan_import: the working
+# groups of an imported plan), so the compare page can say it before the administrator confirms.
+ActivationNotes = Callable[[EmergencyPlan], list[str]]
+_ACTIVATION_NOTES: list[ActivationNotes] = []
+
+
+def activation_notes_register(notes: ActivationNotes) -> None:
+    if notes not in _ACTIVATION_NOTES:
+        _ACTIVATION_NOTES.append(notes)
+
+
+def activation_notes(plan: EmergencyPlan) -> list[str]:
+    return [note for notes in _ACTIVATION_NOTES for note in notes(plan)]

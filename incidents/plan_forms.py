@@ -89,6 +89,13 @@ class PlanHeaderForm(forms.Form):
         required=False,
         help_text=_("开启后，回应稿提交后先由法律援助组审核，审核通过再送领导小组审定。"),
     )
+    drill_interval_months = forms.IntegerField(
+        label=_("演练周期（月）"),
+        required=False,
+        min_value=1,
+        max_value=60,
+        help_text=_("每 N 个月至少开展一次应急演练；留空表示预案未规定。"),
+    )
     change_note = forms.CharField(
         label=_("修订说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -21,6 +21,7 @@ urlpatterns = [
     path("unit/tokens/", include("integrations.urls")),
     path("unit/webhooks/", include("notifications.unit_urls")),
     path("unit/members/", include("accounts.unit_urls")),
+    path("unit/plans/import/", include("plan_import.urls")),  # 从文件导入: before unit/plans/
     path("unit/plans/", include("incidents.plan_urls")),
     path("unit/", include("organizations.urls")),
     path("", include("incidents.urls")),

@@ -56,6 +56,7 @@ from monitoring.services import mention_create
 from notifications.channels import subscription_create
 from notifications.models import Delivery, Notification, NotificationChannel
 from organizations.models import AuditEntry, GroupMember, Membership, ResponseGroup
+from plan_import.models import PlanImport
 
 MARK = "甲机密"
 MISSING_ID = 987_654
@@ -78,6 +79,7 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("unit/members/", "pk"): Membership,
     ("unit/groups/", "pk"): ResponseGroup,
     ("unit/plans/", "pk"): EmergencyPlan,
+    ("unit/plans/import/", "pk"): PlanImport,
     ("api/v1/^incidents/", "pk"): Incident,
     ("api/v1/^assessments/", "pk"): Assessment,
     ("api/v1/^reviews/", "pk"): Incident,  # no review of 甲 exists: any id must read "not found"
@@ -232,6 +234,29 @@ class CrossUnitProbeTests(ApiTestCase):
             incident_services.incident_update(incident_id=incident.pk, actor=self.bob, description=f"{MARK}补充")
         api_token_issue(organization=self.unit, name=f"{MARK}令牌", user=self.bob, scope="read", actor=self.uma)
         plan_create_revision(plan=self.plan, change_note=f"{MARK}修订")
+        plan_import = PlanImport.objects.create(
+            organization=self.unit,
+            source_name=f"{MARK}预案.docx",
+            text=f"{MARK}预案原文：30分钟内口头报告。",
+            title=f"{MARK}预案",
+            items=[
+                {
+                    "kind": "clock",
+                    "values": {
+                        "name": f"{MARK}口头报告",
+                        "kind": "oral_report",
+                        "minutes": 30,
+                        "same_day": False,
+                        "anchor": "discovered",
+                        "category": "",
+                    },
+                    "start": 0,
+                    "end": 10,
+                    "note": "",
+                    "keep": True,
+                }
+            ],
+        )
         Membership.objects.filter(user=self.uma).update(phone=f"{MARK}电话")
         ResponseGroup.objects.filter(organization=self.unit, kind="support").update(duties=f"{MARK}职责")
         unit_users = list(Membership.objects.filter(organization=self.unit).values_list("user_id", flat=True))
@@ -265,6 +290,7 @@ class CrossUnitProbeTests(ApiTestCase):
                 )
             ),
             get_user_model(): [self.alice.pk, self.uma.pk],
+            PlanImport: [plan_import.pk],
         }
 
     def fingerprint(self) -> str:

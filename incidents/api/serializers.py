@@ -694,6 +694,7 @@ class EmergencyPlanSerializer(serializers.ModelSerializer):  # type: ignore[type
             "escalation_chain",
             "four_eyes",
             "legal_review",
+            "drill_interval_months",
             "based_on",
             "change_note",
             "created_by",

@@ -98,6 +98,13 @@ class EmergencyPlan(models.Model):
         default=False,
         help_text=_("开启后，回应稿提交后先由法律援助组审核，审核通过再送领导小组审定；法律援助组可退回修改。"),
     )
+    drill_interval_months = models.PositiveSmallIntegerField(
+        _("演练周期（月）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("每 N 个月至少开展一次应急演练；留空表示预案未规定。"),
+    )
     based_on = models.ForeignKey(
         "self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
     )

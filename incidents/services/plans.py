@@ -11,7 +11,7 @@ order: the unit, then the plan version, then its parts.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +107,7 @@ HEADER_FIELDS = (
     "escalation_chain",
     "four_eyes",
     "legal_review",
+    "drill_interval_months",
     "change_note",
 )
 TEXT_LIMITS = {"summary": 20000, "change_note": 2000, "criteria": 5000, "measures": 5000}
@@ -332,6 +333,7 @@ def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note:
         escalation_chain=list(plan.escalation_chain),
         four_eyes=plan.four_eyes,
         legal_review=plan.legal_review,
+        drill_interval_months=plan.drill_interval_months,
         based_on=plan,
         change_note=change_note,
         created_by=actor if getattr(actor, "pk", None) else None,
@@ -414,6 +416,19 @@ def plan_activate(*, plan: EmergencyPlan, actor: Any = None) -> EmergencyPlan:
     return _activate(plan, actor)
 
 
+ActivationHook = Callable[[EmergencyPlan, Any], None]
+_ACTIVATION_HOOKS: list[ActivationHook] = []
+
+
+def activation_hook_register(hook: ActivationHook) -> None:
+    """Have `hook(plan, actor)` run each time a draft becomes the active plan: inside the activation's
+    transaction, after the status change, so a refusal it raises undoes the activation too. How a
+    capability app keeps unit configuration in step with the plan (plan_import: the working groups of
+    an imported plan) without incidents importing it. Registering the same function again is a no-op."""
+    if hook not in _ACTIVATION_HOOKS:
+        _ACTIVATION_HOOKS.append(hook)
+
+
 def _activate(plan: EmergencyPlan, actor: Any) -> EmergencyPlan:
     Organization.objects.select_for_update().filter(pk=plan.organization_id).first()
     plan = EmergencyPlan.objects.select_for_update().get(pk=plan.pk)
@@ -446,6 +461,8 @@ def _activate(plan: EmergencyPlan, actor: Any) -> EmergencyPlan:
             before={"active_version": old, "version": plan.version, "status": EmergencyPlan.Status.DRAFT.value},
             after={"active_version": plan.version, "superseded_version": old, "activated_at": plan.activated_at},
         )
+    for hook in _ACTIVATION_HOOKS:
+        hook(plan, actor)
     return plan
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from incidents.models import EmergencyPlan
 from incidents.plan_compare import (
     PART_RELATED,
+    activation_notes,
     header_facts,
     plan_sections,
     plan_versions,
@@ -270,6 +271,7 @@ def plan_compare(request: HttpRequest, organization_id: int, pk: int) -> HttpRes
             "versions": EmergencyPlan.objects.filter(organization_id=organization_id).exclude(pk=plan.pk),
             "can_activate": can_activate,
             "problems": [str(p.message) for p in plan_services.plan_problems(plan)] if can_activate else [],
+            "activation_notes": activation_notes(plan) if can_activate else [],
         },
     )
 
