@@ -29,11 +29,12 @@ run: demo
 	@echo "OpinionOps: http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	exec $(VENV)/bin/honcho -f Procfile start --port $(PORT)
 
-## The browser tests need Debian's Chromium and CJK fonts; install them when we can (root + apt).
+## The browser tests need Debian's Chromium and CJK fonts, the report tests poppler-utils (pdffonts,
+## pdftotext); install them when we can (root + apt).
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || ! command -v pdffonts >/dev/null; then \
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null) \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext poppler-utils >/dev/null) \
 			|| echo "warning: could not install chromium; browser tests will be skipped"; \
 		else echo "warning: /usr/bin/chromium missing; browser tests will be skipped"; fi; \
 	fi

@@ -108,7 +108,7 @@ class EmergencyPlanAdmin(AuditedAdmin):
     audit_category = "plan"
     list_display = ["title", "organization", "version", "status", "activated_at"]
     list_filter = ["organization", "status"]
-    readonly_fields = ["status", "activated_at", "based_on", "created_by", "created_at"]
+    readonly_fields = ["status", "activated_at", "based_on", "source_review", "created_by", "created_at"]
     inlines = [WarningLevelInline, HandlingCategoryInline, IncidentTypeInline, DeadlineRuleInline]
     actions = ["make_revision", "activate"]
 

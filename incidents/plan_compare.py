@@ -40,7 +40,7 @@ def plan_versions(organization_id: int) -> list[VersionRow]:
     the next activation superseded it."""
     plans = list(
         EmergencyPlan.objects.filter(organization_id=organization_id)
-        .select_related("created_by", "based_on")
+        .select_related("created_by", "based_on", "source_review__incident")
         .order_by("-version")
     )
     entries = AuditEntry.objects.filter(organization_id=organization_id, action="plan.activate").select_related("actor")

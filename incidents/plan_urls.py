@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/compare/", plans.plan_compare, name="compare"),
     path("<int:pk>/activate/", plans.plan_activate, name="activate"),
     path("<int:pk>/delete/", plans.plan_draft_delete, name="delete"),
+    path("from-review/<int:review_pk>/", plans.plan_revise_from_review, name="from_review"),
 ]

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Extract, RowNumber, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.models import (
     OPEN_STATES,
@@ -45,7 +46,7 @@ from incidents.models import (
 )
 from incidents.models.incident import URGENCY_CLOSED, URGENCY_DUE_MINUTE
 from incidents.policies import LEGAL_REVIEWERS, PUBLISHERS
-from organizations.models import GroupMember, Organization
+from organizations.models import GroupMember, Organization, ResponseGroup
 from organizations.roles import Role, user_organization, user_organization_id
 
 
@@ -567,3 +568,91 @@ def frozen_plan_parts(model: type[WarningLevel] | type[HandlingCategory], ids: s
 def frozen_plan_parts_forget() -> None:
     """Tests that reuse ids across rolled-back transactions start from an empty memo."""
     _frozen_parts.clear()
+
+
+def written_report_prefill(incident: Incident) -> dict[str, str]:
+    """A written report drafted from what the record already holds (the reporter edits it before
+    recording): to the leadership group, 起因 from the description, 基本事实 from the latest
+    assessment, 已采取措施 from the recorded measures with their times, and the incident's state."""
+    leadership = (
+        ResponseGroup.objects.filter(organization_id=incident.organization_id, kind=ResponseGroup.Kind.LEADERSHIP)
+        .values_list("name", flat=True)
+        .first()
+    )
+    assessment = incident.assessments.order_by("-created_at", "-id").first()
+    facts = ""
+    if assessment is not None:
+        facts = _("舆情性质：%(nature)s\n影响范围：%(scope)s\n发展趋势：%(trend)s；风险等级：%(risk)s") % {
+            "nature": assessment.nature,
+            "scope": assessment.scope,
+            "trend": assessment.get_trend_display(),
+            "risk": assessment.get_risk_display(),
+        }
+    lines = []
+    for measure in incident.measures.order_by("taken_at", "id"):
+        when = timezone.localtime(measure.taken_at).strftime("%m-%d %H:%M")
+        target = f"（{measure.target}）" if measure.target else ""
+        outcome = _("，结果：%(outcome)s") % {"outcome": measure.outcome} if measure.outcome else ""
+        lines.append(f"{when} {measure.get_kind_display()}{target}：{measure.description}{outcome}")
+    lines.append(_("目前处于“%(state)s”阶段。") % {"state": incident.get_state_display()})
+    return {
+        "kind": Report.Kind.WRITTEN,
+        "reported_to": leadership or _("领导小组"),
+        "summary": incident.title,
+        "cause": incident.description,
+        "facts": facts,
+        "measures_taken": "\n".join(lines),
+    }
+
+
+def _after(start: datetime, at: datetime) -> str:
+    from incidents.plan_compare import minutes_words
+
+    return minutes_words(max(0, round((at - start).total_seconds() / 60)))
+
+
+def review_prefill(incident: Incident) -> dict[str, str]:
+    """The 总结评估 drafted from the record's figures: how long each step took after discovery
+    (logging, the first report, the warning, the first public response) and each clock met, late or
+    missed and by how much; the team writes what worked, what failed and what to change."""
+    start = incident.discovered_at
+    when = timezone.localtime(start).strftime("%m-%d %H:%M")
+    steps = [_("%(when)s 发现，发现后 %(after)s 登记。") % {"when": when, "after": _after(start, incident.logged_at)}]
+    first_report = incident.reports.order_by("occurred_at", "id").first()
+    if first_report is not None:
+        steps.append(
+            _("首次报告（%(kind)s）：发现后 %(after)s。")
+            % {"kind": first_report.get_kind_display(), "after": _after(start, first_report.occurred_at)}
+        )
+    if incident.warning_issued_at:
+        steps.append(_("发布预警：发现后 %(after)s。") % {"after": _after(start, incident.warning_issued_at)})
+    published = incident.statements.filter(published_at__isnull=False).order_by("published_at", "id").first()
+    if published is not None and published.published_at is not None:
+        steps.append(_("首次公开回应：发现后 %(after)s。") % {"after": _after(start, published.published_at)})
+    measures = list(incident.measures.order_by("taken_at", "id"))
+    if measures:
+        kinds = "、".join(dict.fromkeys(measure.get_kind_display() for measure in measures))
+        steps.append(_("采取处置措施 %(n)s 项：%(kinds)s。") % {"n": len(measures), "kinds": kinds})
+    outcomes = []
+    counts = {"met": 0, "late": 0, "missed": 0}
+    for deadline in incident.deadlines.order_by("due_at", "id"):
+        status = deadline.status
+        if status == Deadline.Status.MET and deadline.met_at:
+            counts["met"] += 1
+            outcome = _("按时完成（提前 %(d)s）") % {"d": _after(deadline.met_at, deadline.due_at)}
+        elif status == Deadline.Status.LATE and deadline.met_at:
+            counts["late"] += 1
+            outcome = _("逾期 %(d)s 后完成") % {"d": _after(deadline.due_at, deadline.met_at)}
+        elif status == Deadline.Status.MISSED:
+            counts["missed"] += 1
+            outcome = _("逾期未完成")
+        else:
+            outcome = deadline.get_status_display()
+        outcomes.append(f"{deadline.name}：{outcome}")
+    evaluation = "；".join(outcomes)
+    if outcomes:
+        evaluation = _("时限执行情况：%(list)s。按时 %(met)s 项，逾期完成 %(late)s 项，逾期未完成 %(missed)s 项。") % {
+            "list": evaluation,
+            **counts,
+        }
+    return {"summary": "\n".join(steps), "evaluation": evaluation}

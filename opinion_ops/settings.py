@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "plan_import",
+    "reports",
     "monitoring",
     "evidence",
     "notifications",

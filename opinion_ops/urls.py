@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("evidence/", include("evidence.urls")),  # 存证: upload, withdraw, files after a visibility check
+    path("reports/", include("reports.urls")),  # a written report as .docx or PDF (公文格式)
     path("unit/tokens/", include("integrations.urls")),
     path("unit/webhooks/", include("notifications.unit_urls")),
     path("unit/members/", include("accounts.unit_urls")),

@@ -35,6 +35,7 @@ from incidents.models import (
     Incident,
     Measure,
     Report,
+    Review,
     Statement,
     Task,
     TimelineEntry,
@@ -68,6 +69,8 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("incidents/", "pk"): Incident,
     ("statements/", "pk"): Statement,
     ("incidents/superior/reports/", "report_id"): Report,
+    ("reports/", "report_pk"): Report,  # a written report as .docx or PDF
+    ("unit/plans/from-review/", "review_pk"): Review,
     ("monitoring/incidents/", "pk"): Incident,
     ("notifications/", "pk"): Notification,
     ("notifications/channels/", "pk"): NotificationChannel,
@@ -234,6 +237,9 @@ class CrossUnitProbeTests(ApiTestCase):
             incident_services.incident_update(incident_id=incident.pk, actor=self.bob, description=f"{MARK}补充")
         api_token_issue(organization=self.unit, name=f"{MARK}令牌", user=self.bob, scope="read", actor=self.uma)
         plan_create_revision(plan=self.plan, change_note=f"{MARK}修订")
+        review = Review.objects.create(
+            incident=incident, author=self.olga, summary=f"{MARK}经过", evaluation="e", plan_suggestions=f"{MARK}建议"
+        )
         plan_import = PlanImport.objects.create(
             organization=self.unit,
             source_name=f"{MARK}预案.docx",
@@ -291,6 +297,7 @@ class CrossUnitProbeTests(ApiTestCase):
             ),
             get_user_model(): [self.alice.pk, self.uma.pk],
             PlanImport: [plan_import.pk],
+            Review: [review.pk],
         }
 
     def fingerprint(self) -> str:

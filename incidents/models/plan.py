@@ -109,6 +109,15 @@ class EmergencyPlan(models.Model):
         "self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT, related_name="revisions"
     )
     change_note = models.TextField(_("修订说明"), blank=True)
+    # The 总结评估 whose 预案修订建议 this version was drafted from (a lesson fed back into the plan).
+    source_review = models.ForeignKey(
+        "incidents.Review",
+        verbose_name=_("依据的总结评估"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_drafts",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),

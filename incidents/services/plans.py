@@ -311,7 +311,9 @@ def plan_create_default(*, organization: Organization, actor: Any = None) -> Eme
 
 
 @transaction.atomic
-def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note: str = "") -> EmergencyPlan:
+def plan_create_revision(
+    *, plan: EmergencyPlan, actor: Any = None, change_note: str = "", source_review: Any = None
+) -> EmergencyPlan:
     """Copy a plan version, with its levels, categories, types and rules, into a new draft: the
     unit's only draft (a unit revises one draft at a time)."""
     if actor is not None:
@@ -336,6 +338,7 @@ def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note:
         drill_interval_months=plan.drill_interval_months,
         based_on=plan,
         change_note=change_note,
+        source_review=source_review,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     level_map = {}
@@ -372,9 +375,45 @@ def plan_create_revision(*, plan: EmergencyPlan, actor: Any = None, change_note:
             target=draft,
             summary=_("创建预案修订草稿第 %(version)s 版（以第 %(base)s 版为底稿）")
             % {"version": draft.version, "base": plan.version},
-            after={**_plan_snapshot(draft), "based_on": plan.version},
+            after={
+                **_plan_snapshot(draft),
+                "based_on": plan.version,
+                **({"source_review": source_review.incident.reference} if source_review is not None else {}),
+            },
         )
     return draft
+
+
+@transaction.atomic
+def plan_revision_from_review(*, actor: Any, review_id: int) -> EmergencyPlan:
+    """Turn a 总结评估's 预案修订建议 into the unit's plan draft in one step: a copy of the active
+    version whose change note quotes the suggestion and which names the review it came from (the
+    plan's history shows it). Only the plan's administrators; only a review of their own unit."""
+    from incidents.models import Review
+
+    organization_id = user_organization_id(actor)
+    unit_require("manage_plans", actor, organization_id)
+    assert organization_id is not None  # unit_require refuses anyone without a unit
+    review = (
+        Review.objects.select_related("incident")
+        .filter(pk=review_id, incident__organization_id=organization_id)
+        .first()
+    )
+    if review is None:
+        raise _not_found(_("总结评估"))
+    suggestion = review.plan_suggestions.strip()
+    if not suggestion:
+        raise DomainError(_("这份总结评估没有预案修订建议。"), field="plan_suggestions")
+    active = EmergencyPlan.objects.filter(organization_id=organization_id, status=EmergencyPlan.Status.ACTIVE).first()
+    if active is None:
+        raise DomainError(_("本单位还没有现行预案，无法据此修订。"), code="no_active_plan")
+    note = _("根据 %(ref)s 的总结评估修订：%(suggestion)s") % {
+        "ref": review.incident.reference,
+        "suggestion": suggestion,
+    }
+    return plan_create_revision(
+        plan=active, actor=actor, change_note=note[: TEXT_LIMITS["change_note"]], source_review=review
+    )
 
 
 def plan_problems(plan: EmergencyPlan) -> list[DomainError]:

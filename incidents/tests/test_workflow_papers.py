@@ -236,6 +236,27 @@ class WarningNoticeTests(PapersTestCase):
 
 
 class ReportPaperTests(PapersTestCase):
+    def test_the_written_report_is_drafted_from_the_record(self) -> None:
+        incident = self.responding(description="家长群转发食堂视频")
+        records.measure_record(
+            incident_id=incident.pk,
+            actor=self.hank,
+            kind="clarification",
+            description="官方微博发布情况说明",
+            taken_at=timezone.now(),
+            target="微博",
+            outcome="转发量下降",
+        )
+        self.login(self.olga)
+        url = reverse("incident_detail", args=[incident.pk])
+        panel = self.client.get(url, {"panel": "report"}, headers={"HX-Request": "true"})
+        self.assertContains(panel, "家长群转发食堂视频")  # 起因: the description
+        self.assertContains(panel, "舆情性质：不实信息")  # 基本事实: the assessment
+        self.assertContains(panel, "澄清辟谣（微博）：官方微博发布情况说明，结果：转发量下降")  # 已采取措施
+        self.assertContains(panel, "目前处于“处置”阶段。")
+        self.assertContains(panel, f'name="reported_to" value="{self.group("leadership").name}"')
+        self.assertContains(panel, 'value="written" selected')
+
     def test_the_leader_reads_the_written_report_in_full_before_signing(self) -> None:
         incident = self.log_incident()
         report = self.written(incident)
@@ -273,6 +294,33 @@ class ReportPaperTests(PapersTestCase):
         self.assertEqual(response.json()["sign_off_comment"], "已阅，按此办理")
         self.assertEqual(Approval.objects.get(report=report).comment, "已阅，按此办理")
 
+    def test_the_review_is_drafted_from_the_records_figures(self) -> None:
+        incident = self.log_incident(minutes_ago=40)
+        records.report_record(
+            incident_id=incident.pk,
+            actor=self.olga,
+            kind="oral",
+            reported_to="领导小组",
+            occurred_at=incident.discovered_at + timezone.timedelta(minutes=10),
+            summary="电话报告组长",
+        )
+        svc.incident_start_assessment(incident_id=incident.pk, actor=self.ann)
+        svc.assessment_record(
+            incident_id=incident.pk, actor=self.ann, nature="不实信息", scope="本地", trend="rising", risk="high"
+        )
+        svc.incident_issue_warning(incident_id=incident.pk, actor=self.alice, level=self.level3)
+        svc.incident_start_response(incident_id=incident.pk, actor=self.hank)
+        svc.incident_start_tracking(incident_id=incident.pk, actor=self.hank)
+        svc.incident_start_review(incident_id=incident.pk, actor=self.alice, clocks=self.waive_all(incident))
+        self.login(self.alice)
+        url = reverse("incident_detail", args=[incident.pk])
+        panel = self.client.get(url, {"panel": "review"}, headers={"HX-Request": "true"})
+        self.assertContains(panel, "首次报告（口头报告）：发现后 10 分钟。")
+        self.assertContains(panel, "发布预警：发现后 40 分钟。")
+        self.assertContains(panel, "口头报告：按时完成（提前 20 分钟）")
+        self.assertContains(panel, "书面报告：已豁免")
+        self.assertContains(panel, "按时 1 项，逾期完成 0 项，逾期未完成 0 项。")
+
     def test_the_review_stays_on_the_incident_page_once_saved(self) -> None:
         incident = self.responding()
         svc.incident_start_tracking(incident_id=incident.pk, actor=self.hank)
@@ -286,6 +334,52 @@ class ReportPaperTests(PapersTestCase):
         self.assertContains(page, 'data-testid="review"')
         self.assertContains(page, "两小时内完成澄清")
         self.assertContains(page, "夜间值守需加强")
+
+
+class ReviewToPlanTests(PapersTestCase):
+    def reviewed(self, suggestion: str = "口头报告时限缩短为 20 分钟") -> Incident:
+        incident = self.responding()
+        svc.incident_start_tracking(incident_id=incident.pk, actor=self.hank)
+        svc.incident_start_review(incident_id=incident.pk, actor=self.alice, clocks=self.waive_all(incident))
+        svc.review_record(
+            incident_id=incident.pk,
+            actor=self.olga,
+            summary="两小时内完成澄清",
+            evaluation="处置及时",
+            plan_suggestions=suggestion,
+        )
+        return Incident.objects.get(pk=incident.pk)
+
+    def test_a_suggested_change_becomes_a_plan_draft_in_one_step_and_the_history_names_its_review(self) -> None:
+        incident = self.reviewed()
+        self.login(self.hank)
+        self.assertNotContains(self.page(incident), "据此修订预案")  # not one who runs the plan
+        self.login(self.uma)
+        url = reverse("unit_plans:from_review", args=[incident.review.pk])
+        self.assertContains(self.page(incident), f'action="{url}"')
+        response = self.client.post(url)
+        draft = EmergencyPlan.objects.get(organization=self.unit, status="draft")
+        self.assertRedirects(response, reverse("unit_plans:detail", args=[draft.pk]), fetch_redirect_response=False)
+        self.assertEqual(draft.source_review, incident.review)
+        self.assertEqual(draft.based_on, self.plan)
+        self.assertIn(incident.reference, draft.change_note)
+        self.assertIn("口头报告时限缩短为 20 分钟", draft.change_note)
+        versions = self.client.get(reverse("unit_plans:list"))
+        self.assertContains(versions, f"{incident.reference} 的总结评估")
+        self.assertContains(self.page(incident), f"已据此创建预案第 {draft.version} 版")
+        again = self.client.post(url, follow=True)  # one draft at a time
+        self.assertContains(again, "本单位已有一份预案草稿")
+        self.assertEqual(EmergencyPlan.objects.filter(organization=self.unit, status="draft").count(), 1)
+
+    def test_a_review_without_a_suggestion_or_of_another_unit_makes_no_draft(self) -> None:
+        incident = self.reviewed(suggestion="")
+        self.login(self.uma)
+        self.assertNotContains(self.page(incident), "据此修订预案")
+        url = reverse("unit_plans:from_review", args=[incident.review.pk])
+        self.assertContains(self.client.post(url, follow=True), "这份总结评估没有预案修订建议")
+        self.login(self.carl)  # another unit's administrator
+        self.assertEqual(self.client.post(url).status_code, 404)
+        self.assertFalse(EmergencyPlan.objects.filter(status="draft").exists())
 
 
 class StatementPaperTests(PapersTestCase):

@@ -30,6 +30,7 @@ from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
 from opinion_ops.errors import NotPermitted
 from organizations.models import ResponseGroup
+from organizations.policies import unit_allows
 from organizations.roles import Role
 
 TIMELINE_LIMIT = 200
@@ -229,6 +230,7 @@ def detail_context(
         "actions": actions,
         "panels": panels,
         "is_leader": ctx.has(Role.LEADER),
+        "may_revise_plan": _may_revise_plan(request, incident),
         "row_forms": overrides.get("row", {}),
         "open_action": open_action,
         "timeline_limit": TIMELINE_LIMIT,
@@ -238,6 +240,14 @@ def detail_context(
             incident=incident, entries=rows["timeline"] if len(rows["timeline"]) < TIMELINE_LIMIT else None
         ),
     }
+
+
+def _may_revise_plan(request: HttpRequest, incident: Incident) -> bool:
+    """「据此修订预案」 on the 总结评估: it holds a suggestion and the person runs the unit's plan."""
+    review = getattr(incident, "review", None)  # read once; the page shows it
+    return bool(review is not None and review.plan_suggestions.strip()) and unit_allows(
+        "manage_plans", request.user, incident.organization_id
+    )
 
 
 def render_detail(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import EmergencyPlan
+from incidents.models import EmergencyPlan, Review
 from incidents.plan_compare import (
     PART_RELATED,
     activation_notes,
@@ -157,6 +157,26 @@ def plan_revise(request: HttpRequest, organization_id: int, pk: int) -> HttpResp
 
 
 # --- editing a draft
+
+
+@unit_page("manage_plans")
+@require_POST
+def plan_revise_from_review(request: HttpRequest, organization_id: int, review_pk: int) -> HttpResponse:
+    """「据此修订预案」 on an incident's 总结评估: its 预案修订建议 becomes the unit's plan draft."""
+    draft = message_service_call(
+        request, lambda: plan_services.plan_revision_from_review(actor=request.user, review_id=review_pk)
+    )
+    if draft is None:
+        review = Review.objects.filter(pk=review_pk, incident__organization_id=organization_id).first()
+        if review is None:
+            raise Http404(_("总结评估不存在。"))
+        return redirect(reverse("incident_detail", args=[review.incident_id]) + "#review")
+    messages.success(
+        request,
+        _("已根据总结评估创建预案修订草稿第 %(version)s 版：请按修订建议修改，再与现行版本比较后启用。")
+        % {"version": draft.version},
+    )
+    return redirect(_detail_url(draft))
 
 
 @unit_page("manage_plans")

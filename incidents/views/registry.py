@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents import forms as f
 from incidents.models import Deadline
+from incidents.selectors import review_prefill, written_report_prefill
 from incidents.services import incidents as svc
 from incidents.services import records, statements
 from incidents.services.deadline_clock import deadline_acknowledge
@@ -302,7 +303,8 @@ ACTIONS: dict[str, Action] = {
             _records_runner(
                 svc.review_record, "summary", "evaluation", "lessons", "plan_suggestions", "accountability"
             ),
-            lambda c, d, display: f.ReviewForm(d),
+            # Unbound: drafted from the record's figures (selectors.review_prefill).
+            lambda c, d, display: f.ReviewForm(d, initial=None if d is not None else review_prefill(c.incident)),
             style="primary",
         ),
         Action(
@@ -362,7 +364,10 @@ ACTIONS: dict[str, Action] = {
                 "measures_taken",
                 "to_superior",
             ),
-            lambda c, d, display: f.ReportForm(d),
+            # Unbound: drafted from the record (selectors.written_report_prefill), edited before recording.
+            lambda c, d, display: f.ReportForm(
+                d, initial=None if d is not None else written_report_prefill(c.incident)
+            ),
         ),
         Action(
             "statement",

@@ -1,0 +1,230 @@
+"""A written report (书面报告) as the parts of a Chinese official document (GB/T 9704): who issues
+it, its number, title, addressee, numbered sections, the leader's instruction, date, signature and
+copy line — plain strings, so the Word and the PDF export lay out the very same text.
+
+The document is the report as of its date: measures, published statements and timeline entries
+after the report's time are left out, as is the state the incident reached since.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import Measure, Report, State, Statement, TimelineEntry
+from incidents.selectors import incidents_visible_to
+from opinion_ops.errors import DomainError
+from organizations.roles import user_organization_id
+
+TIMELINE_EXCERPT = 20
+NUMERALS = "一二三四五六七八九十"
+# The 版心 is 156 mm wide (GB/T 9704); the issuer's mark is set as large as fits on one line.
+LINE_WIDTH_PT = 156 / 25.4 * 72
+ISSUER_MAX_PT, ISSUER_MIN_PT = 42, 22
+
+
+@dataclass(frozen=True)
+class Section:
+    """One numbered part of the body: its paragraphs, then numbered entries, then a closing line."""
+
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    closing: str = ""
+
+
+@dataclass(frozen=True)
+class WrittenReportDocument:
+    issuer: str  # 发文机关标志
+    number: str  # 发文字号, "" when the incident has no number
+    title: str
+    addressee: str  # 主送
+    sections: list[Section]
+    instruction: str  # 领导批示 ("" when not signed)
+    instruction_signature: str  # who signed and when ("" when not signed)
+    date: str  # 成文日期
+    signature: str  # 落款
+    copy_to: str  # 抄送 ("" when not sent up)
+    filename_stem: str  # 2026-0042-书面报告
+
+    @property
+    def issuer_size_pt(self) -> int:
+        return issuer_size_pt(self.issuer)
+
+
+def issuer_size_pt(name: str) -> int:
+    """The issuer's mark: large, but one line of the 版心 for any unit name."""
+    return max(ISSUER_MIN_PT, min(ISSUER_MAX_PT, int(LINE_WIDTH_PT / max(len(name), 1))))
+
+
+def chinese_date(at: datetime) -> str:
+    """2026年11月7日 in Asia/Shanghai (GB/T 9704: Arabic numerals, no leading zeros)."""
+    local = timezone.localtime(at)
+    return _("%(y)s年%(m)s月%(d)s日") % {"y": local.year, "m": local.month, "d": local.day}
+
+
+def _short_time(at: datetime) -> str:
+    local = timezone.localtime(at)
+    return _("%(m)s月%(d)s日 %(hm)s") % {"m": local.month, "d": local.day, "hm": local.strftime("%H:%M")}
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return _("系统")
+    return str(user.get_full_name() or user.username)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def written_report_for(user: Any, report_id: int) -> Report:
+    """The written report if the user may see it, else 404 (as the incident page): any written
+    report of the user's own unit; of a subordinate unit's escalated incident, only those sent up
+    to the superior (同时报上级), as on the superior's page (incidents.views.superior)."""
+    report = (
+        Report.objects.select_related("incident__organization__parent", "reported_by", "signed_off_by")
+        .filter(pk=report_id, kind=Report.Kind.WRITTEN, incident__in=incidents_visible_to(user).values("pk"))
+        .first()
+    )
+    if report is None or (report.incident.organization_id != user_organization_id(user) and not report.to_superior):
+        raise Http404(_("报告不存在或您无权查看。"))
+    return report
+
+
+def _ordinal(report: Report) -> int:
+    """Which written report of its incident this is (1 for the first), by time."""
+    earlier = Report.objects.filter(incident_id=report.incident_id, kind=Report.Kind.WRITTEN).filter(
+        Q(occurred_at__lt=report.occurred_at) | Q(occurred_at=report.occurred_at, pk__lt=report.pk)
+    )
+    return earlier.count() + 1
+
+
+def _state_at(report: Report, cutoff: datetime) -> str:
+    """The incident's state at the report's time: the last state change recorded by then."""
+    entry = (
+        TimelineEntry.objects.filter(incident_id=report.incident_id)
+        .exclude(to_state="")
+        .annotate(at=Coalesce("occurred_at", "recorded_at"))
+        .filter(at__lte=cutoff)
+        .order_by("-seq")
+        .values_list("to_state", flat=True)
+        .first()
+    )
+    return str(State(entry or report.incident.state).label)
+
+
+def _handling(report: Report, cutoff: datetime) -> Section:
+    measures = Measure.objects.filter(incident_id=report.incident_id, taken_at__lte=cutoff).order_by("taken_at", "id")
+    items = []
+    for measure in measures:
+        text = _("%(at)s　%(kind)s：%(what)s") % {
+            "at": _short_time(measure.taken_at),
+            "kind": measure.get_kind_display(),
+            "what": measure.description.strip().rstrip("。"),
+        }
+        extra = []
+        if measure.target:
+            extra.append(_("对象：%(who)s") % {"who": measure.target})
+        if measure.outcome.strip():
+            extra.append(_("结果：%(outcome)s") % {"outcome": measure.outcome.strip().rstrip("。")})
+        items.append(text + (_("（%(extra)s）") % {"extra": "；".join(extra)} if extra else "") + "。")
+    closing = _("截至报告时，该舆情处于“%(state)s”阶段。") % {"state": _state_at(report, cutoff)}
+    return Section("", _lines(report.measures_taken), items, closing)
+
+
+def _statements(report: Report, cutoff: datetime) -> Section:
+    published = Statement.objects.filter(
+        incident_id=report.incident_id, status=Statement.Status.PUBLISHED, published_at__lte=cutoff
+    ).order_by("published_at", "id")
+    items = []
+    for statement in published:
+        assert statement.published_at is not None  # the filter above: published ones carry their time
+        text = _("%(at)s　在%(channel)s发布%(kind)s《%(title)s》") % {
+            "at": _short_time(statement.published_at),
+            "channel": statement.published_channel,
+            "kind": statement.get_kind_display(),
+            "title": statement.title,
+        }
+        if statement.published_url:
+            text += _("（链接：%(url)s）") % {"url": statement.published_url}
+        items.append(text + "。")
+    return Section("", [], items)
+
+
+def _timeline(report: Report, cutoff: datetime) -> Section:
+    entries = list(
+        TimelineEntry.objects.filter(incident_id=report.incident_id)
+        .annotate(at=Coalesce("occurred_at", "recorded_at"))
+        .filter(at__lte=cutoff)
+        .exclude(kind=TimelineEntry.Kind.REPORT, details__report_id=report.pk)  # the report itself
+        .select_related("actor")
+        .order_by("-at", "-seq")[:TIMELINE_EXCERPT]
+    )
+    items = [
+        _("%(at)s · %(who)s · %(what)s") % {"at": _short_time(e.at), "who": _person(e.actor), "what": e.summary}
+        for e in reversed(entries)
+    ]
+    return Section("", [], items)
+
+
+def _numbered(sections: list[tuple[str, Section]]) -> list[Section]:
+    """Number the sections that have something to say (一、二、…); empty ones are left out."""
+    kept = [(title, s) for title, s in sections if s.paragraphs or s.items]
+    return [Section(f"{NUMERALS[n]}、{title}", s.paragraphs, s.items, s.closing) for n, (title, s) in enumerate(kept)]
+
+
+def written_report_document(report: Report) -> WrittenReportDocument:
+    """The parts of the written report's document; DomainError for an oral report."""
+    if report.kind != Report.Kind.WRITTEN:
+        raise DomainError(_("只有书面报告可以导出为公文。"), field="report")
+    incident = report.incident
+    unit = incident.organization
+    cutoff = report.occurred_at
+    ordinal = _ordinal(report)
+    suffix = f"-{ordinal}" if ordinal > 1 else ""
+    # 发文字号: the year in 〔〕 (GB/T 9704), then the incident's own number, so the receiving office
+    # can quote it back and find the incident; a second written report of the same incident adds -2.
+    # The unit keeps no document register here, hence no 机关代字 or register number of its own.
+    number = ""
+    if incident.reference:
+        number = _("〔%(year)s〕%(ref)s号") % {
+            "year": timezone.localtime(report.occurred_at).year,
+            "ref": incident.reference + suffix,
+        }
+    sections = _numbered(
+        [
+            (_("事情原由"), Section("", _lines(report.cause))),
+            (_("基本事实"), Section("", _lines(report.facts))),
+            (_("处置情况"), _handling(report, cutoff)),
+            (_("回应发布情况"), _statements(report, cutoff)),
+            (_("时间线摘录"), _timeline(report, cutoff)),
+        ]
+    )
+    instruction = signature = ""
+    if report.signed_off_at is not None:
+        instruction = report.sign_off_comment.strip() or _("（已审阅，未作批示。）")
+        signature = _("%(who)s　%(date)s") % {
+            "who": _person(report.signed_off_by),
+            "date": chinese_date(report.signed_off_at),
+        }
+    superior = unit.parent if report.to_superior else None
+    stem = _("%(ref)s-书面报告") % {"ref": incident.reference or incident.pk} + suffix
+    return WrittenReportDocument(
+        issuer=unit.name,
+        number=number,
+        title=_("关于%(title)s的书面报告") % {"title": incident.title.strip().rstrip("。")},
+        addressee=report.reported_to.strip(),
+        sections=sections,
+        instruction=instruction,
+        instruction_signature=signature,
+        date=chinese_date(report.occurred_at),
+        signature=unit.name,
+        copy_to=superior.name if superior is not None else "",
+        filename_stem=stem,
+    )
