@@ -2,7 +2,6 @@
 
 import io
 import random
-import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -577,7 +576,8 @@ def test_aliases_belong_to_one_field_each() -> None:
             assert read_csv(f"{alias}\nx\n").columns == {alias: column.field}
 
 
-def test_five_thousand_csv_rows_are_read_well_under_a_second() -> None:
+def test_five_thousand_gbk_csv_rows_are_all_read() -> None:
+    # How fast is a bench question (speed is never asserted in a test: this machine's speed varies).
     rows = "".join(
         f"标题{i},某地网友讨论第{i}条信息，内容较长。{'正文' * 40},https://weibo.com/{i},微博,用户{i},"
         f"2026-11-{1 + i % 27:02d} 10:{i % 60:02d},ID{i}\n"
@@ -585,9 +585,6 @@ def test_five_thousand_csv_rows_are_read_well_under_a_second() -> None:
     )
     content = ("标题,内容,链接,平台,发布者,发布时间,编号\n" + rows).encode("gbk")
 
-    started = time.perf_counter()
     preview = read(content)
-    elapsed = time.perf_counter() - started
 
     assert preview.valid_rows == MAX_ROWS
-    assert elapsed < 1.0, elapsed
