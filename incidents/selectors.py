@@ -150,6 +150,12 @@ def incidents_reported_up_to(user: Any) -> QuerySet[Incident]:
     return Incident.objects.filter(organization_id__in=subordinates, escalated_at__isnull=False)
 
 
+def report_readable(report: Report, organization_id: int | None) -> bool:
+    """Of an incident the reader may see, a report is theirs to read in full (and download) when it
+    is their own unit's, or when it was sent up to them (同时报上级) on an incident reported up."""
+    return report.to_superior or report.incident.organization_id == organization_id
+
+
 def reports_sent_up(user: Any, limit: int = 100) -> list[Report]:
     """Reports marked 同时报上级 on incidents reported up to the user's unit: awaiting 签收 first,
     then the most recent."""

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import Measure, Report, State, Statement, TimelineEntry
-from incidents.selectors import incidents_visible_to
+from incidents.selectors import incidents_visible_to, report_readable
 from opinion_ops.errors import DomainError
 from organizations.roles import user_organization_id
+from organizations.selectors import person_name
 
 TIMELINE_EXCERPT = 20
 NUMERALS = "一二三四五六七八九十"
@@ -74,9 +75,7 @@ def _short_time(at: datetime) -> str:
 
 
 def _person(user: Any) -> str:
-    if user is None:
-        return _("系统")
-    return str(user.get_full_name() or user.username)
+    return person_name(user) or _("系统")  # an entry without an actor was the system's
 
 
 def _lines(text: str) -> list[str]:
@@ -92,7 +91,7 @@ def written_report_for(user: Any, report_id: int) -> Report:
         .filter(pk=report_id, kind=Report.Kind.WRITTEN, incident__in=incidents_visible_to(user).values("pk"))
         .first()
     )
-    if report is None or (report.incident.organization_id != user_organization_id(user) and not report.to_superior):
+    if report is None or not report_readable(report, user_organization_id(user)):
         raise Http404(_("报告不存在或您无权查看。"))
     return report
 

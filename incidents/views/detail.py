@@ -24,14 +24,14 @@ from incidents.models import (
     WarningLevel,
 )
 from incidents.panels import panels_registered
-from incidents.selectors import people_attach, plan_parts_attach
+from incidents.selectors import people_attach, plan_parts_attach, report_readable
 from incidents.views.common import visible_incident
 from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
 from opinion_ops.errors import NotPermitted
 from organizations.models import ResponseGroup
 from organizations.policies import unit_allows
-from organizations.roles import Role
+from organizations.roles import Role, user_organization_id
 
 TIMELINE_LIMIT = 200
 
@@ -208,9 +208,16 @@ def detail_context(
         task.incident = incident
         tasks.append({"task": task, "can_complete": bool(ctx.roles) and ctx.may("complete_task", task)})
     reports = []
+    reader_unit = user_organization_id(request.user)
     for report in rows["reports"]:
         report.incident = incident
-        reports.append({"report": report, "can_sign_off": ctx.may("sign_off_report", report)})
+        reports.append(
+            {
+                "report": report,
+                "can_sign_off": ctx.may("sign_off_report", report),
+                "can_download": report_readable(report, reader_unit),
+            }
+        )
     statements = [
         {"statement": statement, **_statement_ops(ctx, statement, overrides)} for statement in rows["statements"]
     ]
