@@ -23,6 +23,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo $(if $(DEMO_PASSWORD),--password "$(DEMO_PASSWORD)")
 	$(PY) manage.py load_demo_monitoring
+	$(PY) manage.py load_demo_reports
 
 ## make run: install, migrate, load the demo unit, start web + Celery worker + beat (Ctrl-C stops all).
 run: demo

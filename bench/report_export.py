@@ -140,9 +140,9 @@ def pdf_pages(doc: Any) -> int:
     """The PDF's number of pages, from a layout of its own (not timed)."""
     from weasyprint import HTML
 
-    from reports.pdf_export import written_report_html
+    from reports.pdf_export import official_html
 
-    return len(HTML(string=written_report_html(doc), base_url=None).render().pages)
+    return len(HTML(string=official_html(doc), base_url=None).render().pages)
 
 
 def median_ms(export: Callable[[], bytes], runs: int) -> tuple[float, bytes]:
@@ -175,8 +175,8 @@ def main() -> None:
 
     from incidents.models import Report, TimelineEntry
     from reports.documents import written_report_document
-    from reports.docx_export import written_report_docx
-    from reports.pdf_export import written_report_pdf
+    from reports.docx_export import official_docx
+    from reports.pdf_export import official_pdf
 
     def exported(render: Callable[[Any], bytes]) -> Callable[[], bytes]:
         def run() -> bytes:
@@ -190,8 +190,8 @@ def main() -> None:
         return run
 
     entries = TimelineEntry.objects.filter(incident_id=report.incident_id).count()
-    docx_ms, docx = median_ms(exported(written_report_docx), runs)
-    pdf_ms, pdf = median_ms(exported(written_report_pdf), runs)
+    docx_ms, docx = median_ms(exported(official_docx), runs)
+    pdf_ms, pdf = median_ms(exported(official_pdf), runs)
     pages = pdf_pages(written_report_document(report))
     print(f"incident {report.incident}: {entries} timeline entries; exports per format: {runs} (median)")
     print(f"  docx {docx_ms:8.1f} ms  {len(docx) / 1024:7.1f} KiB")

@@ -95,6 +95,8 @@ REPORT_SIGNED_OFF = "report.signed_off"
 TASK_ASSIGNED = "task.assigned"
 # A keyword alert of monitoring; carries its audience (people on duty, the scheme's recipients).
 ALERT_RAISED = "alert.raised"
+# A monitoring report (舆情日报/周报/月报/专报) issued; carries its audience (subscribers, groups).
+MONITORING_REPORT_ISSUED = "monitoring_report.issued"
 
 
 def subscribe(

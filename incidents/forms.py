@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.models import (
     Assessment,
+    Classification,
     HandlingCategory,
     Incident,
     IncidentType,
@@ -352,7 +353,23 @@ class ReportForm(forms.Form):
     cause = forms.CharField(label=_("起因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     facts = forms.CharField(label=_("基本事实"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     measures_taken = forms.CharField(label=_("已采取措施"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    to_superior = forms.BooleanField(label=_("同时报上级主管部门"), required=False)
+    to_superior = forms.BooleanField(
+        label=_("同时报上级主管部门"),
+        required=False,
+        help_text=_("预警级别的响应层级为“上级主管部门处置”时，书面报告自动报上级。"),
+    )
+    copy_number = forms.CharField(
+        label=_("份号"),
+        required=False,
+        max_length=6,
+        help_text=_("仅书面报告；涉密时填写，不足 6 位的自动补零。"),
+    )
+    classification = forms.ChoiceField(
+        label=_("密级"),
+        required=False,
+        choices=[("", _("不涉密")), *Classification.choices],
+        help_text=_("仅书面报告；选定后印在公文左上角。"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

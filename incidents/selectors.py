@@ -1,6 +1,6 @@
 """Reads of the incident domain, always scoped to what the user may see."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -617,10 +617,21 @@ def _after(start: datetime, at: datetime) -> str:
     return minutes_words(max(0, round((at - start).total_seconds() / 60)))
 
 
+# What other apps add to the 总结评估's draft (研判支持: how the heat of the incident's posts developed),
+# registered from their AppConfig.ready(): (incident) -> a paragraph, or "" when they know nothing.
+_review_notes: list[Callable[[Incident], str]] = []
+
+
+def review_note_register(note: Callable[[Incident], str]) -> None:
+    if note not in _review_notes:
+        _review_notes.append(note)
+
+
 def review_prefill(incident: Incident) -> dict[str, str]:
     """The 总结评估 drafted from the record's figures: how long each step took after discovery
-    (logging, the first report, the warning, the first public response) and each clock met, late or
-    missed and by how much; the team writes what worked, what failed and what to change."""
+    (logging, the first report, the warning, the first public response), each clock met, late or
+    missed and by how much, and what other apps know (how the heat developed); the team writes what
+    worked, what failed and what to change."""
     start = incident.discovered_at
     when = timezone.localtime(start).strftime("%m-%d %H:%M")
     steps = [_("%(when)s 发现，发现后 %(after)s 登记。") % {"when": when, "after": _after(start, incident.logged_at)}]
@@ -661,4 +672,6 @@ def review_prefill(incident: Incident) -> dict[str, str]:
             "list": evaluation,
             **counts,
         }
+    notes = [text for note in _review_notes if (text := note(incident))]
+    evaluation = "\n".join([evaluation, *notes]) if evaluation else "\n".join(notes)
     return {"summary": "\n".join(steps), "evaluation": evaluation}

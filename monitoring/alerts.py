@@ -16,7 +16,7 @@ with a reason, or turn it into an incident in 监测 with its posts attached.
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,24 @@ def matcher_forget() -> None:
 
 # --- matching
 
+# Functions other apps register (in their AppConfig.ready()) to hear of posts that matched a scheme,
+# e.g. 研判 clustering them; monitoring imports none of them. Called after the match is committed; a
+# failing hook is logged and never stops matching or alerts.
+_matched_hooks: list[Callable[[list[Mention]], None]] = []
+
+
+def matched_hook_register(hook: Callable[[list[Mention]], None]) -> None:
+    if hook not in _matched_hooks:
+        _matched_hooks.append(hook)
+
+
+def _matched_hooks_run(posts: list[Mention]) -> None:
+    for hook in list(_matched_hooks):
+        try:
+            hook(posts)
+        except Exception:
+            logger.exception("matched-posts hook %s failed", getattr(hook, "__qualname__", hook))
+
 
 def posts_match(post_ids: Iterable[int], now: datetime | None = None) -> dict[str, int]:
     """Segment and match the given posts (those not matched yet), record hits, apply the rules."""
@@ -121,6 +139,8 @@ def posts_match(post_ids: Iterable[int], now: datetime | None = None) -> dict[st
     for hit in hits:
         by_scheme[hit.scheme_id].append(hit.mention)
     raised = sum(1 for scheme_id, matched in by_scheme.items() if scheme_rule_apply(scheme_id, matched, now))
+    if hits and _matched_hooks:
+        _matched_hooks_run(list({hit.mention.pk: hit.mention for hit in hits}.values()))
     return {"posts": len(posts), "hits": len(hits), "alerts_raised": raised}
 
 

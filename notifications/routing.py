@@ -55,9 +55,11 @@ WEBHOOK_EVENTS: dict[str, Any] = {
     events.REPORT_SIGNED_OFF: gettext_lazy("书面报告已审阅批示"),
     events.TASK_ASSIGNED: gettext_lazy("交办任务"),
     events.ALERT_RAISED: gettext_lazy("监测预警"),
+    events.MONITORING_REPORT_ISSUED: gettext_lazy("舆情报告"),
 }
 
 DUE = "%m-%d %H:%M"
+DRILL_MARK = "【演练】"
 
 
 class Audience:
@@ -108,11 +110,20 @@ def _leadership(organization_id: int | None) -> ResponseGroup | None:
 
 def _about(payload: dict[str, Any]) -> dict[str, str]:
     """The unit, the incident number and title, and the absolute link, for the message text."""
-    if "incident_reference" in payload and "organization_name" in payload:
+    if "incident_reference" in payload and "organization_name" in payload and "incident_is_drill" in payload:
         unit, reference, title = payload["organization_name"], payload["incident_reference"], payload["incident_title"]
+        drill = payload["incident_is_drill"]
     else:
         incident = Incident.objects.select_related("organization").get(pk=payload["incident_id"])
-        unit, reference, title = incident.organization.name, incident.reference, incident.title
+        unit, reference, title, drill = (
+            incident.organization.name,
+            incident.reference,
+            incident.title,
+            incident.is_drill,
+        )
+    # A drill says so in every message, however it was logged (a scenario's title already does).
+    if drill and not title.startswith(DRILL_MARK):
+        title = DRILL_MARK + title
     return {
         "unit": unit,
         "ref": reference,
@@ -133,12 +144,22 @@ def _due(payload: dict[str, Any]) -> str:
 # --- the routes, one per event that reaches people
 
 
+def _lead_time(minutes: int, speed: int) -> str:
+    """How long before the due time a reminder comes, in real time: a drill at ×60 counts a
+    plan's 10 minutes in 10 seconds."""
+    seconds = round(minutes * 60 / max(speed, 1))
+    if seconds % 60 == 0:
+        return _("%(n)s 分钟") % {"n": seconds // 60}
+    return _("%(n)s 秒") % {"n": seconds}
+
+
 def _deadline_reminder(payload: dict[str, Any], about: dict[str, str]) -> Audience:
-    values = {**about, "name": payload["name"], "minutes": payload["minutes_before"], "due": _due(payload)}
+    lead = _lead_time(payload["minutes_before"], payload.get("clock_speed") or 1)
+    values = {**about, "name": payload["name"], "lead": lead, "due": _due(payload)}
     return Audience(
         payload["recipients"],
         payload["groups"],
-        _("【%(minutes)s 分钟后到期】%(name)s · %(unit)s %(ref)s") % values,
+        _("【%(lead)s后到期】%(name)s · %(unit)s %(ref)s") % values,
         _("“%(name)s”将于 %(due)s 到期，请按时完成。") % values + "\n" + _footer(about),
     )
 
@@ -436,6 +457,19 @@ def _alert_raised(payload: dict[str, Any], about: dict[str, str]) -> Audience:
     )
 
 
+def _monitoring_report_issued(payload: dict[str, Any], about: dict[str, str]) -> Audience:
+    """A 舆情日报/周报/月报/专报: to the people and groups it is sent to (its schedule's subscribers,
+    or those its author chose), decided by reports and carried in the event."""
+    return Audience(
+        users=payload.get("users", []),
+        groups=payload.get("groups", []),
+        title=_("【%(kind)s】%(title)s") % payload,
+        body=_("%(number)s：新登记舆情 %(new)s 起，在办 %(open)s 起，逾期时限 %(missed)s 项。") % payload
+        + "\n"
+        + _("单位：%(organization_name)s\n查看：%(url)s") % payload,
+    )
+
+
 ROUTES: dict[str, Route] = {
     events.INCIDENT_CREATED: _incident_created,
     events.INCIDENT_WARNING_ISSUED: _warning_issued,
@@ -457,6 +491,7 @@ ROUTES: dict[str, Route] = {
     events.REPORT_SIGNED_OFF: _report_signed_off,
     events.COMMENT_POSTED: _comment_posted,
     events.ALERT_RAISED: _alert_raised,
+    events.MONITORING_REPORT_ISSUED: _monitoring_report_issued,
 }
 
 

@@ -6,6 +6,7 @@ Without it the embedded default runs: SQLite and a filesystem broker under ./var
 and tests only.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from opinion_ops.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPINION_OPS_VAR_DIR", str(BASE_DIR / "var")))
+# matplotlib (charts in monitoring reports) keeps its font cache here, not in a home that may be read-only.
+os.environ.setdefault("MPLCONFIGDIR", str(VAR_DIR / "matplotlib"))
 
 ENVIRONMENT = env_str("OPINION_OPS_ENV", "development")
 if ENVIRONMENT not in {"development", "production"}:
@@ -68,6 +71,8 @@ INSTALLED_APPS = [
     "plan_import",
     "reports",
     "monitoring",
+    "analysis",
+    "drills",
     "evidence",
     "notifications",
     "integrations",
@@ -339,6 +344,7 @@ CELERY_TASK_ROUTES = {
     "monitoring.tasks.poll_feed_task": {"queue": "feeds"},
     "monitoring.tasks.sweep_feeds_task": {"queue": "feeds"},
     "monitoring.tasks.*": {"queue": "matching"},
+    "analysis.tasks.*": {"queue": "matching"},
     "incidents.tasks.sweep_statistics_task": {"queue": "matching"},
 }
 CELERY_BEAT_SCHEDULE["sweep-feeds"] = {
@@ -350,6 +356,24 @@ CELERY_BEAT_SCHEDULE["sweep-matching"] = {
     "task": "monitoring.tasks.sweep_matching_task",
     "schedule": 30.0,
     "options": {"expires": 60},
+}
+# Monitoring reports (舆情日报/周报/月报): a schedule due within the minute is issued at its tick.
+CELERY_BEAT_SCHEDULE["sweep-report-schedules"] = {
+    "task": "reports.tasks.sweep_report_schedules_task",
+    "schedule": float(env_str("REPORT_SWEEP_SECONDS", "30")),
+    "options": {"expires": 60},
+}
+# 研判支持: posts attached to incidents by hand are clustered and scored within a minute.
+CELERY_BEAT_SCHEDULE["sweep-analysis"] = {
+    "task": "analysis.tasks.sweep_analysis_task",
+    "schedule": 60.0,
+    "options": {"expires": 120},
+}
+# Drills (应急演练): a scheduled drill is started, and its posts released, within a tick of their time.
+CELERY_BEAT_SCHEDULE["sweep-drills"] = {
+    "task": "drills.tasks.sweep_drills_task",
+    "schedule": float(env_str("DRILL_SWEEP_SECONDS", "10")),
+    "options": {"expires": 30},
 }
 CELERY_BEAT_SCHEDULE["purge-posts"] = {
     "task": "monitoring.tasks.purge_posts_task",

@@ -9,10 +9,14 @@ Unit 邻区教育局 (also under 示范市教育局): charlie, a leader there; c
 Unit 示范市教育局 (the superior): sam, a leader there.
 """
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client, RequestFactory, TestCase
 from django.utils import timezone
 
@@ -115,3 +119,28 @@ class BaseTestCase(TestCase):
 def aware(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A Shanghai wall-clock time as an aware datetime."""
     return timezone.make_aware(datetime(year, month, day, hour, minute))
+
+
+def run_together(first: Callable[[], Any], second: Callable[[], Any], delay: float = 0.15) -> list[Any]:
+    """Two real database sessions: start `first`, then `second` while `first` still holds its locks
+    (each in a thread of its own, with its own connection); return their results or exceptions."""
+    results: list[Any] = [None, None]
+
+    def run(index: int, call: Callable[[], Any], wait: float) -> None:
+        time.sleep(wait)
+        try:
+            results[index] = call()
+        except Exception as exc:  # the test looks at what each session got
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(0, first, 0.0)),
+        threading.Thread(target=run, args=(1, second, delay)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results

@@ -19,6 +19,8 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("evidence/", include("evidence.urls")),  # 存证: upload, withdraw, files after a visibility check
     path("reports/", include("reports.urls")),  # a written report as .docx or PDF (公文格式)
+    path("analysis/", include("analysis.urls")),  # 研判支持: clusters, risk scores, labels, models
+    path("drills/", include("drills.urls")),  # 应急演练: scenarios, schedule, drill reports
     path("unit/tokens/", include("integrations.urls")),
     path("unit/webhooks/", include("notifications.unit_urls")),
     path("unit/members/", include("accounts.unit_urls")),

@@ -25,6 +25,8 @@ CATEGORIES = {
     "channel": _("通知方式"),
     "security": _("登录安全"),
     "monitoring": _("舆情监测"),
+    "report": _("舆情报告"),
+    "drill": _("应急演练"),
 }
 
 # Field values never written to the trail, whatever model they are on.

@@ -41,6 +41,13 @@ def _admin_leader_or_monitor(actor: Any, organization_id: int) -> bool:
     return is_unit_admin(actor, organization_id) or user_has_role(actor, organization_id, Role.LEADER, Role.MONITOR)
 
 
+def _assessors(actor: Any, organization_id: int) -> bool:
+    """The people who judge posts: 舆情监测组, 研判组, 领导小组 and its office (and the unit's admin)."""
+    return is_unit_admin(actor, organization_id) or user_has_role(
+        actor, organization_id, Role.MONITOR, Role.ANALYST, Role.LEADER, Role.OFFICE
+    )
+
+
 def _member_with_a_role(actor: Any, organization_id: int) -> bool:
     """Anyone in one of the unit's groups (应急工作组成员)."""
     return user_has_role(actor, organization_id, *Role)
@@ -65,6 +72,18 @@ UNIT_RULES: dict[str, UnitRule] = {
             _("处理监测预警、检索信息"),
             _("只有本单位应急工作组成员可以处理监测预警和检索信息。"),
             _member_with_a_role,
+        ),
+        UnitRule(
+            "read_monitoring_reports",
+            _("查看舆情日报、周报、月报和专报"),
+            _("只有本单位应急工作组成员可以查看舆情报告。"),
+            _member_with_a_role,
+        ),
+        UnitRule(
+            "issue_monitoring_reports",
+            _("生成舆情报告、设置定期报送"),
+            _("只有本单位管理员、舆情监测组、研判组、领导小组及其办公室成员可以生成舆情报告和设置定期报送。"),
+            _assessors,
         ),
         UnitRule(
             "read_audit",

@@ -6,7 +6,15 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from organizations.models import AuditEntry, GroupMember, Membership, ResponseGroup
+from organizations.models import AuditEntry, GroupMember, Membership, Organization, ResponseGroup
+
+
+def unit_by_code_or_id(value: str) -> Organization | None:
+    """The unit a command's UNIT argument names: its code, or else its id."""
+    unit = Organization.objects.filter(code=value).first()
+    if unit is None and value.isdigit():
+        unit = Organization.objects.filter(pk=int(value)).first()
+    return unit
 
 
 def group_people(group_id: int | None, *positions: str) -> list[Any]:

@@ -1,12 +1,11 @@
-"""A written report (书面报告) as the parts of a Chinese official document (GB/T 9704): who issues
-it, its number, title, addressee, numbered sections, the leader's instruction, date, signature and
-copy line — plain strings, so the Word and the PDF export lay out the very same text.
+"""A written report (书面报告) as the parts of a Chinese official document (reports.official): who
+issues it, its number, 份号 and 密级, title, addressee, numbered sections, the leader's instruction,
+date, signature and copy line.
 
 The document is the report as of its date: measures, published statements and timeline entries
 after the report's time are left out, as is the state the incident reached since.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,52 +20,9 @@ from incidents.selectors import incidents_visible_to, report_readable
 from opinion_ops.errors import DomainError
 from organizations.roles import user_organization_id
 from organizations.selectors import person_name
+from reports.official import OfficialDocument, Section, chinese_date, numbered
 
 TIMELINE_EXCERPT = 20
-NUMERALS = "一二三四五六七八九十"
-# The 版心 is 156 mm wide (GB/T 9704); the issuer's mark is set as large as fits on one line.
-LINE_WIDTH_PT = 156 / 25.4 * 72
-ISSUER_MAX_PT, ISSUER_MIN_PT = 42, 22
-
-
-@dataclass(frozen=True)
-class Section:
-    """One numbered part of the body: its paragraphs, then numbered entries, then a closing line."""
-
-    heading: str
-    paragraphs: list[str] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)
-    closing: str = ""
-
-
-@dataclass(frozen=True)
-class WrittenReportDocument:
-    issuer: str  # 发文机关标志
-    number: str  # 发文字号, "" when the incident has no number
-    title: str
-    addressee: str  # 主送
-    sections: list[Section]
-    instruction: str  # 领导批示 ("" when not signed)
-    instruction_signature: str  # who signed and when ("" when not signed)
-    date: str  # 成文日期
-    signature: str  # 落款
-    copy_to: str  # 抄送 ("" when not sent up)
-    filename_stem: str  # 2026-0042-书面报告
-
-    @property
-    def issuer_size_pt(self) -> int:
-        return issuer_size_pt(self.issuer)
-
-
-def issuer_size_pt(name: str) -> int:
-    """The issuer's mark: large, but one line of the 版心 for any unit name."""
-    return max(ISSUER_MIN_PT, min(ISSUER_MAX_PT, int(LINE_WIDTH_PT / max(len(name), 1))))
-
-
-def chinese_date(at: datetime) -> str:
-    """2026年11月7日 in Asia/Shanghai (GB/T 9704: Arabic numerals, no leading zeros)."""
-    local = timezone.localtime(at)
-    return _("%(y)s年%(m)s月%(d)s日") % {"y": local.year, "m": local.month, "d": local.day}
 
 
 def _short_time(at: datetime) -> str:
@@ -172,13 +128,7 @@ def _timeline(report: Report, cutoff: datetime) -> Section:
     return Section("", [], items)
 
 
-def _numbered(sections: list[tuple[str, Section]]) -> list[Section]:
-    """Number the sections that have something to say (一、二、…); empty ones are left out."""
-    kept = [(title, s) for title, s in sections if s.paragraphs or s.items]
-    return [Section(f"{NUMERALS[n]}、{title}", s.paragraphs, s.items, s.closing) for n, (title, s) in enumerate(kept)]
-
-
-def written_report_document(report: Report) -> WrittenReportDocument:
+def written_report_document(report: Report) -> OfficialDocument:
     """The parts of the written report's document; DomainError for an oral report."""
     if report.kind != Report.Kind.WRITTEN:
         raise DomainError(_("只有书面报告可以导出为公文。"), field="report")
@@ -196,7 +146,7 @@ def written_report_document(report: Report) -> WrittenReportDocument:
             "year": timezone.localtime(report.occurred_at).year,
             "ref": incident.reference + suffix,
         }
-    sections = _numbered(
+    sections = numbered(
         [
             (_("事情原由"), Section("", _lines(report.cause))),
             (_("基本事实"), Section("", _lines(report.facts))),
@@ -214,7 +164,7 @@ def written_report_document(report: Report) -> WrittenReportDocument:
         }
     superior = unit.parent if report.to_superior else None
     stem = _("%(ref)s-书面报告") % {"ref": incident.reference or incident.pk} + suffix
-    return WrittenReportDocument(
+    return OfficialDocument(
         issuer=unit.name,
         number=number,
         title=_("关于%(title)s的书面报告") % {"title": incident.title.strip().rstrip("。")},
@@ -226,4 +176,6 @@ def written_report_document(report: Report) -> WrittenReportDocument:
         signature=unit.name,
         copy_to=superior.name if superior is not None else "",
         filename_stem=stem,
+        copy_number=report.copy_number,
+        classification=report.get_classification_display() if report.classification else "",
     )

@@ -1,7 +1,9 @@
-"""The written report as a Word document laid out after GB/T 9704 (党政机关公文格式): A4 with the
-版心 156 × 225 mm, the issuer's mark in red 小标宋 over a red rule, the title in 2号, the body in
-3号 仿宋 at a fixed 28 pt line, headings in 黑体, page numbers "— N —" outside on odd and even
-pages, signature and date on the right, and the 抄送 line between two rules at the end."""
+"""An official document (a written report, a monitoring report) as a Word document laid out after
+GB/T 9704 (党政机关公文格式): A4 with the 版心 156 × 225 mm, the issuer's mark in red 小标宋 over a
+red rule, the title in 2号, the body in 3号 仿宋 at a fixed 28 pt line, headings in 黑体, page
+numbers "— N —" outside on odd and even pages, 份号 and 密级 top left where set, tables with a
+header row, charts as pictures, signature and date on the right, and the 抄送 line between two
+rules at the end."""
 
 import io
 
@@ -16,11 +18,12 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
 
-from reports.documents import WrittenReportDocument
+from reports.official import OfficialDocument
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 LATIN = "Times New Roman"
@@ -127,7 +130,7 @@ def _font_fallbacks(document: DocxDocument) -> None:
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _setup(document: DocxDocument, doc: WrittenReportDocument) -> None:
+def _setup(document: DocxDocument, doc: OfficialDocument) -> None:
     section = document.sections[0]
     section.start_type = WD_SECTION.NEW_PAGE
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -164,7 +167,24 @@ def _setup(document: DocxDocument, doc: WrittenReportDocument) -> None:
     props.comments = ""
 
 
-def written_report_docx(doc: WrittenReportDocument) -> bytes:
+def _table(document: DocxDocument, rows: list[list[str]]) -> Table:
+    """A bordered table in 4号, its first row the header in 黑体, repeated on every page."""
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = document.styles["Table Grid"]
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            cell = table.cell(r, c).paragraphs[0]
+            _spacing(cell, None)
+            cell.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 or c > 0 else WD_ALIGN_PARAGRAPH.LEFT
+            _fonts(cell.add_run(value), HEADING_FONT if r == 0 else BODY_FONT, NOTE_PT)
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    return table
+
+
+def official_docx(doc: OfficialDocument) -> bytes:
     """The .docx of the document, as bytes."""
     document = Document()
     _setup(document, doc)
@@ -188,6 +208,11 @@ def written_report_docx(doc: WrittenReportDocument) -> bytes:
             _fonts(p.add_run(text), font, size)
         return p
 
+    # 份号 and 密级: the first lines of the 版头, flush left (GB/T 9704 7.2.1, 7.2.2).
+    if doc.copy_number:
+        _fonts(paragraph().add_run(doc.copy_number), BODY_FONT, BODY_PT)
+    if doc.classification:
+        _fonts(paragraph().add_run(doc.classification), HEADING_FONT, BODY_PT)
     mark = paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
     run = mark.add_run(doc.issuer)
     _fonts(run, TITLE_FONT, doc.issuer_size_pt)
@@ -202,13 +227,20 @@ def written_report_docx(doc: WrittenReportDocument) -> bytes:
     paragraph()
     paragraph(doc.title, font=TITLE_FONT, size=TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, line=36)
     paragraph()
-    paragraph(doc.addressee + "：")
+    if doc.addressee:
+        paragraph(doc.addressee + "：")
     for section in doc.sections:
         paragraph(section.heading, font=HEADING_FONT, indent=True)
         for text in section.paragraphs:
             paragraph(text, indent=True)
         for n, text in enumerate(section.items, start=1):
             paragraph(f"{n}．{text}", indent=True)
+        if section.table:
+            _table(document, section.table)
+        for figure in section.figures:
+            picture = paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, line=None)
+            picture.add_run().add_picture(io.BytesIO(figure.png), width=Mm(150))
+            paragraph(figure.caption, size=NOTE_PT, align=WD_ALIGN_PARAGRAPH.CENTER)
         if section.closing:
             paragraph(section.closing, indent=True)
 

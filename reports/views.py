@@ -14,16 +14,17 @@ from django.views.decorators.http import require_GET
 
 from incidents.views.common import visible_incident
 from incidents.views.detail import render_detail
-from reports.documents import WrittenReportDocument, written_report_document, written_report_for
-from reports.docx_export import written_report_docx
-from reports.pdf_export import written_report_pdf
+from reports.documents import written_report_document, written_report_for
+from reports.docx_export import official_docx
+from reports.official import OfficialDocument
+from reports.pdf_export import official_pdf
 
 logger = logging.getLogger(__name__)
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FORMATS: dict[str, tuple[str, Callable[[WrittenReportDocument], bytes]]] = {
-    "docx": (DOCX_CONTENT_TYPE, written_report_docx),
-    "pdf": ("application/pdf", written_report_pdf),
+FORMATS: dict[str, tuple[str, Callable[[OfficialDocument], bytes]]] = {
+    "docx": (DOCX_CONTENT_TYPE, official_docx),
+    "pdf": ("application/pdf", official_pdf),
 }
 
 

@@ -10,11 +10,13 @@ route with a parameter must say which record its parameter names (PARAMETER_MODE
 without one fails the test, so the probes grow with the product. Leaks are listed by route in the failure message.
 """
 
+import csv
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -24,6 +26,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+import analysis
+from analysis.models import Cluster, ScorerModel
+from analysis.services import posts_analyse, scorer_train
+from drills.models import Drill, Scenario
+from drills.services import PostDraft, drill_schedule, scenario_create
 from evidence.models import Evidence
 from evidence.services import evidence_attach
 from evidence.testing import image_bytes, temporary_media, upload
@@ -58,6 +65,8 @@ from notifications.channels import subscription_create
 from notifications.models import Delivery, Notification, NotificationChannel
 from organizations.models import AuditEntry, GroupMember, Membership, ResponseGroup
 from plan_import.models import PlanImport
+from reports.figures import period_figures
+from reports.models import MonitoringReport
 
 MARK = "甲机密"
 MISSING_ID = 987_654
@@ -70,6 +79,12 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("statements/", "pk"): Statement,
     ("incidents/superior/reports/", "report_id"): Report,
     ("reports/", "report_pk"): Report,  # a written report as .docx or PDF
+    ("reports/monitoring/", "pk"): MonitoringReport,  # 舆情日报/周报/月报/专报
+    ("drills/", "pk"): Drill,
+    ("analysis/clusters/", "pk"): Cluster,
+    ("analysis/posts/", "pk"): Mention,
+    ("analysis/model/", "pk"): ScorerModel,
+    ("drills/scenarios/", "pk"): Scenario,
     ("unit/plans/from-review/", "review_pk"): Review,
     ("monitoring/incidents/", "pk"): Incident,
     ("notifications/", "pk"): Notification,
@@ -263,6 +278,39 @@ class CrossUnitProbeTests(ApiTestCase):
                 }
             ],
         )
+        monitoring_report = MonitoringReport.objects.create(
+            organization=self.unit,
+            kind="special",
+            year=2026,
+            number=1,
+            title=f"{MARK}专报",
+            period_start=timezone.now() - timedelta(days=1),
+            period_end=timezone.now(),
+            commentary=f"{MARK}研判意见",
+            figures=period_figures(
+                organization=self.unit, start=timezone.now() - timedelta(days=1), end=timezone.now()
+            ),
+        )
+        scenario = scenario_create(
+            actor=self.alice,
+            title=f"{MARK}演练脚本",
+            description=f"{MARK}情况",
+            platform="weibo",
+            posts=[PostDraft(text=f"{MARK}演练帖文", minutes_after=0, platform="weibo")],
+        )
+        drill = drill_schedule(
+            actor=self.alice, scenario_id=scenario.pk, starts_at=timezone.now() + timedelta(days=1), speed=60
+        )
+        posts_analyse(Mention.objects.filter(organization=self.unit).values_list("pk", flat=True))
+        with open(Path(analysis.__file__).parent / "data" / "weibo_style_labelled.csv", encoding="utf-8") as rows:
+            labelled = list(csv.DictReader(rows))[:120]
+        scorer_train(
+            organization_id=self.unit.pk,
+            actor=None,
+            texts=[row["text"] for row in labelled],
+            labels=[row["label"] for row in labelled],
+            source=f"{MARK}标注.csv",
+        )
         Membership.objects.filter(user=self.uma).update(phone=f"{MARK}电话")
         ResponseGroup.objects.filter(organization=self.unit, kind="support").update(duties=f"{MARK}职责")
         unit_users = list(Membership.objects.filter(organization=self.unit).values_list("user_id", flat=True))
@@ -298,6 +346,11 @@ class CrossUnitProbeTests(ApiTestCase):
             get_user_model(): [self.alice.pk, self.uma.pk],
             PlanImport: [plan_import.pk],
             Review: [review.pk],
+            MonitoringReport: [monitoring_report.pk],
+            Scenario: [scenario.pk],
+            Drill: [drill.pk],
+            Cluster: list(Cluster.objects.filter(organization=self.unit).values_list("pk", flat=True)),
+            ScorerModel: list(ScorerModel.objects.filter(organization=self.unit).values_list("pk", flat=True)),
         }
 
     def fingerprint(self) -> str:

@@ -10,6 +10,7 @@ from incidents import policies
 from incidents.api.fields import UnitScopedPrimaryKeyField, UnitUserField, VisibleIncidentField
 from incidents.models import (
     Assessment,
+    Classification,
     Deadline,
     DeadlineRule,
     EmergencyPlan,
@@ -468,6 +469,8 @@ class ReportSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "cause",
             "facts",
             "measures_taken",
+            "copy_number",
+            "classification",
             "signed_off_by",
             "signed_off_at",
             "sign_off_comment",
@@ -491,6 +494,10 @@ class ReportCreateSerializer(StrictSerializer):
     facts = text(required=False, allow_blank=True, default="")
     measures_taken = text(required=False, allow_blank=True, default="")
     to_superior = serializers.BooleanField(required=False, default=False)
+    copy_number = text(6, required=False, allow_blank=True, default="")
+    classification = serializers.ChoiceField(
+        choices=Classification.choices, required=False, allow_blank=True, default=""
+    )
 
 
 class StatementVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ from incidents.models.plan import (
 )
 from incidents.models.records import (
     Assessment,
+    Classification,
     Deadline,
     DeadlineSignal,
     Measure,
@@ -37,6 +38,7 @@ __all__ = [
     "OPEN_STATES",
     "Approval",
     "Assessment",
+    "Classification",
     "Comment",
     "Deadline",
     "DeadlineRule",

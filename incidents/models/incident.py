@@ -79,6 +79,14 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         ResponseGroup, verbose_name=_("承办工作组"), blank=True, related_name="incidents"
     )
     is_drill = models.BooleanField(_("演练"), default=False, help_text=_("应急演练产生的舆情，不计入统计。"))
+    # How much faster than real time this incident's clocks run: 1 for every real incident; a drill
+    # may run at 10 or 60 so that a tabletop exercise fits in an hour (incidents.services.deadlines).
+    clock_speed = models.PositiveSmallIntegerField(
+        _("时限倍速"),
+        default=1,
+        choices=[(1, "×1"), (10, "×10"), (60, "×60")],
+        help_text=_("仅演练可加快：×10、×60 时各项时限按比例缩短。"),
+    )
     dismissal_reason = models.TextField(_("排除理由"), blank=True)
     warning_issued_at = models.DateTimeField(_("预警发布时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(

@@ -4,6 +4,7 @@ public statements, deadlines and the closing review."""
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -159,6 +160,14 @@ class Measure(models.Model):
         return f"{self.get_kind_display()} · {self.incident}"
 
 
+class Classification(models.TextChoices):
+    """密级 of a written report (GB/T 9704); blank: 不涉密, nothing printed."""
+
+    INTERNAL = "internal", _("内部")
+    SECRET = "secret", _("秘密")
+    CONFIDENTIAL = "confidential", _("机密")
+
+
 class Report(models.Model):
     """An oral or written report to leadership (and optionally on to the superior unit)."""
 
@@ -179,6 +188,15 @@ class Report(models.Model):
     cause = models.TextField(_("起因"), blank=True)
     facts = models.TextField(_("基本事实"), blank=True)
     measures_taken = models.TextField(_("已采取措施"), blank=True)
+    # GB/T 9704 版头: 份号 and 密级 are printed only where set.
+    copy_number = models.CharField(
+        _("份号"),
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{1,6}$", _("份号须为 1 至 6 位数字。"))],
+        help_text=_("涉密公文须标注份号，一般为 6 位阿拉伯数字。"),
+    )
+    classification = models.CharField(_("密级"), max_length=12, choices=Classification.choices, blank=True, default="")
     signed_off_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("审阅领导"),

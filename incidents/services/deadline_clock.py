@@ -47,15 +47,29 @@ def _local(at: datetime) -> str:
     return timezone.localtime(at).strftime(LOCAL_TIME)
 
 
+def clock_speed(incident: Any) -> int:
+    """How many times faster than real time the incident's clocks run (1 but for a fast drill)."""
+    return max(int(getattr(incident, "clock_speed", 1) or 1), 1)
+
+
+def plan_minutes(deadline: Deadline, minutes: float) -> timedelta:
+    """`minutes` of the plan as real time on this clock: the plan's own, or shorter by the drill's
+    clock speed (Incident.clock_speed, ×10 or ×60), for reminder lead times and escalation intervals
+    alike. The clock keeps the plan's minutes; only the moments they give are scaled."""
+    speed = clock_speed(deadline.incident)
+    span = timedelta(minutes=minutes)
+    return span if speed == 1 else span / speed
+
+
 def _interval(deadline: Deadline) -> timedelta:
-    return timedelta(minutes=deadline.escalation_interval_minutes or 15)
+    return plan_minutes(deadline, deadline.escalation_interval_minutes or 15)
 
 
 def deadline_next_action_at(deadline: Deadline, now: datetime) -> datetime | None:
     """When a pending clock next needs the sweeper: its next reminder still to come, or its due time."""
     if deadline.status != Deadline.Status.PENDING:
         return None
-    reminders = [deadline.due_at - timedelta(minutes=m) for m in deadline.reminder_minutes or []]
+    reminders = [deadline.due_at - plan_minutes(deadline, m) for m in deadline.reminder_minutes or []]
     return min([at for at in reminders if at > now], default=deadline.due_at)
 
 
@@ -75,6 +89,8 @@ def deadline_event_payload(deadline: Deadline, **extra: Any) -> dict[str, Any]:
         "incident_id": incident.pk,
         "incident_reference": incident.reference,
         "incident_title": incident.title,
+        "incident_is_drill": incident.is_drill,
+        "clock_speed": incident.clock_speed,
         "organization_id": incident.organization_id,
         "organization_name": incident.organization.name,
         "name": deadline.name,
@@ -139,13 +155,14 @@ def _reached(rung: Rung | None) -> str:
 
 def _remind(deadline: Deadline, now: datetime, batch: SweepBatch) -> None:
     due = deadline.due_at
-    passed = [m for m in deadline.reminder_minutes or [] if due - timedelta(minutes=m) <= now]
+    passed = [m for m in deadline.reminder_minutes or [] if due - plan_minutes(deadline, m) <= now]
     if passed:
         # Only the most imminent reminder: one passed while workers were down is superseded by it.
         minutes = min(passed)
         found = Ladder(deadline, batch.lookup).next_reachable()
         rung = found[1] if found else None
-        key = _signal(batch, deadline, DeadlineSignal.Kind.REMINDER, minutes, due - timedelta(minutes=minutes), rung)
+        planned = due - plan_minutes(deadline, minutes)
+        key = _signal(batch, deadline, DeadlineSignal.Kind.REMINDER, minutes, planned, rung)
         if key is not None:
             timeline_record(
                 incident=deadline.incident,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from incidents import events, policies
 from incidents.models import Deadline, DeadlineRule, EmergencyPlan, Incident, Report, Statement
-from incidents.services.deadline_clock import deadline_event_payload, deadline_reschedule
+from incidents.services.deadline_clock import clock_speed, deadline_event_payload, deadline_reschedule
 from incidents.services.locking import clocks_lock, deadline_lock
 from incidents.services.timeline import timeline_record
 from incidents.states import CLOCK_STATES
@@ -81,9 +81,14 @@ def rule_due_at(rule: DeadlineRule, incident: Incident) -> datetime | None:
     anchor = anchors[rule.anchor]
     if anchor is None:
         return None
+    # A drill's clocks may run faster (Incident.clock_speed): the plan's time to the due moment,
+    # same-day clocks included, shrinks by that factor; at ×1 it is the plan's own.
+    speed = clock_speed(incident)
     if rule.same_day:
-        return same_day_due(anchor, incident.plan)
-    return anchor + timedelta(minutes=rule.offset_minutes or 0)
+        due = same_day_due(anchor, incident.plan)
+        return due if speed == 1 else anchor + (due - anchor) / speed
+    offset = timedelta(minutes=rule.offset_minutes or 0)
+    return anchor + (offset if speed == 1 else offset / speed)
 
 
 def _new_clock(rule: DeadlineRule, incident: Incident, due: datetime, owner_group: ResponseGroup | None) -> Deadline:

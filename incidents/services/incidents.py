@@ -51,6 +51,8 @@ EDITABLE_FIELDS = (
     "category",
     "is_drill",
 )
+# How much faster than real time an incident's clocks may run (Incident.clock_speed; only drills above 1).
+CLOCK_SPEEDS = (1, 10, 60)
 # How a clock still counting is settled when the incident moves on to 总结.
 CLOCK_RESOLUTIONS = {"waive": "waive_deadline", "not_applicable": "close_deadline"}
 
@@ -119,16 +121,21 @@ def incident_create(
     category: HandlingCategory | None = None,
     is_drill: bool = False,
     logged_late: bool = False,
+    clock_speed: int = 1,
 ) -> Incident:
     """Log an incident in the actor's unit under its active plan, give it the unit's next number
     and plan its clocks. An incident marked `logged_late` (后补登记) records clocks already past due
-    as missed without paging anyone."""
+    as missed without paging anyone. Only a drill may run its clocks faster (`clock_speed` 10 or 60)."""
     organization_id = user_organization_id(actor)
     if organization_id is None or not user_roles(actor, organization_id):
         raise NotPermitted(_("只有本单位应急工作组成员可以登记舆情。"))
     title = (title or "").strip()
     if not title:
         raise DomainError(_("请填写标题。"), field="title")
+    if clock_speed not in CLOCK_SPEEDS:
+        raise DomainError(_("时限倍速只能是 ×1、×10 或 ×60。"), field="clock_speed")
+    if clock_speed != 1 and not is_drill:
+        raise DomainError(_("只有演练可以加快时限，真实舆情的时限按预案计时（×1）。"), field="clock_speed")
     _check_discovered_at(discovered_at)
     source_links = http_urls_check(source_links, field="source_links")
     with transaction.atomic():
@@ -152,6 +159,7 @@ def incident_create(
             category=category,
             is_drill=is_drill,
             logged_late=logged_late,
+            clock_speed=clock_speed,
         )
         summary = _("登记舆情：%(title)s") % {"title": title}
         if logged_late:
@@ -228,6 +236,11 @@ def incident_update(
             _check_discovered_at(changes["discovered_at"])
             if not reason:
                 raise DomainError(_("修改发现时间须填写理由，理由将记入处置记录。"), field="reason")
+        if changes.get("is_drill") is False and incident.is_drill and incident.clock_speed != 1:
+            raise DomainError(
+                _("该演练的时限按 ×%(speed)s 加快计时，不能改为真实舆情。") % {"speed": incident.clock_speed},
+                field="is_drill",
+            )
         if "platform" in changes and changes["platform"] not in Platform.values:
             raise DomainError(_("请选择平台。"), field="platform")
         if "source_links" in changes:

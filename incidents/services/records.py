@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import events, policies
-from incidents.models import Approval, Measure, Report, Task
+from incidents.models import Approval, Classification, Measure, Report, Task, WarningLevel
 from incidents.models.chain import report_content_sha256
 from incidents.services.deadlines import REPORT_MEETS, deadlines_meet
 from incidents.services.incidents import incident_report_up
@@ -33,6 +33,30 @@ def _check_past(at: datetime | None, field: str, not_before: datetime | None = N
         raise DomainError(_("时间不能早于舆情发现时间。"), field=field)
 
 
+def report_goes_up_by_tier(incident: Any) -> bool:
+    """Whether the incident's warning level is answered at the superior unit's tier and the unit
+    has a superior: its written reports then go up without being marked."""
+    level = incident.level
+    return (
+        level is not None
+        and level.response_tier == WarningLevel.Tier.SUPERIOR
+        and incident.organization.parent_id is not None
+    )
+
+
+def _marking(kind: str, copy_number: str, classification: str) -> tuple[str, str]:
+    """份号 and 密级, checked: digits only, a known 密级, and only on a written report."""
+    copy_number, classification = (copy_number or "").strip(), (classification or "").strip()
+    if kind != Report.Kind.WRITTEN and (copy_number or classification):
+        field = "copy_number" if copy_number else "classification"
+        raise DomainError(_("份号和密级只用于书面报告。"), field=field)
+    if copy_number and not (copy_number.isascii() and copy_number.isdigit() and len(copy_number) <= 6):
+        raise DomainError(_("份号须为 1 至 6 位数字。"), field="copy_number")
+    if classification and classification not in Classification.values:
+        raise DomainError(_("请选择列表中的密级。"), field="classification")
+    return copy_number.zfill(6) if copy_number else "", classification
+
+
 @retry_on_conflict
 def report_record(
     *,
@@ -46,10 +70,14 @@ def report_record(
     facts: str = "",
     measures_taken: str = "",
     to_superior: bool = False,
+    copy_number: str = "",
+    classification: str = "",
 ) -> Report:
     """Record an oral or written report (may be back-dated to when it was made, not before the
     incident was found); it meets its clock, and one marked for the superior unit reports the
-    incident up to it."""
+    incident up to it. A written report of an incident whose warning level the plan answers at the
+    superior unit's tier (响应层级: 上级主管部门处置) goes up to it whether or not it was marked.
+    份号 and 密级 (GB/T 9704) apply to written reports only and are printed on the document."""
     if kind not in Report.Kind.values:
         raise DomainError(_("请选择报告方式。"), field="kind")
     if not (reported_to or "").strip():
@@ -60,12 +88,15 @@ def report_record(
         for field, value in (("cause", cause), ("facts", facts), ("measures_taken", measures_taken)):
             if not (value or "").strip():
                 raise DomainError(_("书面报告须写明起因、基本事实和已采取措施。"), field=field)
+    copy_number, classification = _marking(kind, copy_number, classification)
     with transaction.atomic():
         incident = incident_lock(incident_id)
         policies.require("record_report", actor, incident)
         _check_past(occurred_at, "occurred_at", not_before=incident.discovered_at)
         if to_superior and incident.organization.parent_id is None:
             raise DomainError(_("本单位未设置上级主管部门，不能同时报上级。"), field="to_superior")
+        by_tier = kind == Report.Kind.WRITTEN and not to_superior and report_goes_up_by_tier(incident)
+        to_superior = to_superior or by_tier
         report = Report.objects.create(
             incident=incident,
             kind=kind,
@@ -77,6 +108,8 @@ def report_record(
             cause=cause,
             facts=facts,
             measures_taken=measures_taken,
+            copy_number=copy_number,
+            classification=classification,
         )
         timeline_record(
             incident=incident,
@@ -84,7 +117,12 @@ def report_record(
             actor=actor,
             occurred_at=occurred_at,
             summary=_("%(kind)s：向%(to)s报告") % {"kind": report.get_kind_display(), "to": report.reported_to},
-            details={"report_id": report.pk, "occurred_at": occurred_at.isoformat(), "to_superior": to_superior},
+            details={
+                "report_id": report.pk,
+                "occurred_at": occurred_at.isoformat(),
+                "to_superior": to_superior,
+                "to_superior_by_tier": by_tier,
+            },
         )
         deadlines_meet(incident=incident, kind=REPORT_MEETS[kind], at=occurred_at, actor=actor, report=report)
         if to_superior:

@@ -2,9 +2,7 @@
 incident's lock first, so re-planning, waivers, reports and the sweeper never deadlock, never
 overwrite one another, and the sweeper skips an incident that is being changed instead of waiting."""
 
-import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -18,33 +16,9 @@ from incidents.services import incidents as svc
 from incidents.services.deadline_clock import deadlines_sweep
 from incidents.services.deadlines import deadline_waive
 from incidents.services.records import report_record
-from opinion_ops.testing import make_unit, make_user
+from opinion_ops.testing import make_unit, make_user, run_together
 
 HOLD = 0.6  # how long the first writer keeps its transaction open
-
-
-def run_together(first: Callable[[], Any], second: Callable[[], Any], delay: float = 0.15) -> list[Any]:
-    """Start `first`, then `second` while `first` still holds its locks; return results or exceptions."""
-    results: list[Any] = [None, None]
-
-    def run(index: int, call: Callable[[], Any], wait: float) -> None:
-        time.sleep(wait)
-        try:
-            results[index] = call()
-        except Exception as exc:  # the test looks at what each session got
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(0, first, 0.0)),
-        threading.Thread(target=run, args=(1, second, delay)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 def holding_the_incident(module: Any, name: str) -> Any:

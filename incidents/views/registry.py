@@ -363,6 +363,8 @@ ACTIONS: dict[str, Action] = {
                 "facts",
                 "measures_taken",
                 "to_superior",
+                "copy_number",
+                "classification",
             ),
             # Unbound: drafted from the record (selectors.written_report_prefill), edited before recording.
             lambda c, d, display: f.ReportForm(

@@ -222,5 +222,6 @@ class DashboardCardTests(AlertPageTestCase):
         for i in range(1, 12):
             self.raise_alert(f"示范区一中事件{i}", name=f"方案{i}", events=f"事件{i}")
         self.assertEqual(queries(), few)
-        with mock.patch.dict(dashboard_cards._cards, clear=True):
-            self.assertEqual(queries(), few - 1)
+        with mock.patch.dict(dashboard_cards._cards):
+            del dashboard_cards._cards["monitoring_alerts"]
+            self.assertEqual(queries(), few - 1)  # the alerts card costs one query

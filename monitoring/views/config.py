@@ -45,6 +45,7 @@ NAV = (
     NavItem("schemes", gettext_lazy("监测方案"), "monitoring:schemes", READ_RULES),
     NavItem("duty", gettext_lazy("值班表"), "monitoring:duty", READ_RULES),
     NavItem("monitoring_settings", gettext_lazy("监测设置"), "monitoring:monitoring_settings", READ_RULES),
+    NavItem("analysis", gettext_lazy("研判支持"), "analysis:clusters", ("handle_alerts",)),
 )
 
 

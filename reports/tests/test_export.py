@@ -22,16 +22,18 @@ from django.utils import timezone
 from docx import Document
 from docx.shared import Mm
 
-from incidents.models import Incident, Measure, Report
+from incidents.models import Incident, Measure, Report, TimelineEntry
 from incidents.services import incidents as svc
 from incidents.services import records
 from incidents.services import statements as st
+from notifications.models import Notification
+from opinion_ops.errors import DomainError
 from opinion_ops.testing import BaseTestCase
 from reports import views
 from reports.documents import written_report_document
-from reports.docx_export import written_report_docx
+from reports.docx_export import official_docx
 from reports.management.commands import report_export
-from reports.pdf_export import written_report_pdf
+from reports.pdf_export import official_pdf
 
 TITLE = "网传某校食堂饭菜质量问题"
 DOC_TITLE = f"关于{TITLE}的书面报告"
@@ -119,7 +121,7 @@ class WordDocumentTests(ExportTestCase):
         self.measure(incident)
         self.published(incident)
         report = self.written(incident, to_superior=True)
-        document = Document(io.BytesIO(written_report_docx(written_report_document(report))))
+        document = Document(io.BytesIO(official_docx(written_report_document(report))))
         text = [p.text for p in document.paragraphs]
 
         self.assertEqual(text[0], "示范区教育局")
@@ -141,7 +143,7 @@ class WordDocumentTests(ExportTestCase):
 
     def test_it_is_laid_out_on_a4_with_the_official_margins_red_mark_and_page_numbers(self) -> None:
         report = self.written(self.log_incident(title=TITLE))
-        content = written_report_docx(written_report_document(report))
+        content = official_docx(written_report_document(report))
         document = Document(io.BytesIO(content))
         section = document.sections[0]
         self.assertEqual(
@@ -169,7 +171,7 @@ class WordDocumentTests(ExportTestCase):
 
     def test_empty_sections_are_left_out_and_the_rest_numbered_in_order(self) -> None:
         report = self.written(self.log_incident(title=TITLE))
-        text = docx_text(written_report_docx(written_report_document(report)))
+        text = docx_text(official_docx(written_report_document(report)))
         headings = [t for t in text if re.match(r"^[一二三四五六]、", t)]
         self.assertEqual(headings, ["一、事情原由", "二、基本事实", "三、处置情况", "四、时间线摘录"])
         self.assertFalse(any("回应发布情况" in t or "抄送" in t or "领导批示" in t for t in text))
@@ -179,7 +181,7 @@ class WordDocumentTests(ExportTestCase):
         report = self.written(incident, occurred_at=timezone.now() - timedelta(minutes=5))
         self.measure(incident, minutes_ago=1)  # taken after the report was made
         self.published(incident)
-        body = "\n".join(docx_text(written_report_docx(written_report_document(report))))
+        body = "\n".join(docx_text(official_docx(written_report_document(report))))
         self.assertNotIn("官方微博发布情况说明", body)
         self.assertNotIn("回应发布情况", body)
 
@@ -200,7 +202,7 @@ class WordDocumentTests(ExportTestCase):
         report = self.written(self.log_incident(title=TITLE))
         records.report_sign_off(report_id=report.pk, actor=self.alice, comment="同意。请宣传组今日发布澄清。")
         report = Report.objects.get(pk=report.pk)
-        body = "\n".join(docx_text(written_report_docx(written_report_document(report))))
+        body = "\n".join(docx_text(official_docx(written_report_document(report))))
         self.assertIn("领导批示：同意。请宣传组今日发布澄清。", body)
         self.assertIn("Alice", body)
 
@@ -215,7 +217,7 @@ def _font_table(content: bytes) -> bytes:
 @skipUnless(POPPLER, NO_POPPLER)
 class PdfTests(ExportTestCase):
     def test_it_embeds_a_cjk_font_and_numbers_every_page(self) -> None:
-        pdf = written_report_pdf(written_report_document(self.long_written()))
+        pdf = official_pdf(written_report_document(self.long_written()))
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "report.pdf"
             path.write_bytes(pdf)
@@ -239,7 +241,7 @@ class PdfTests(ExportTestCase):
 @skipUnless(POPPLER and shutil.which("soffice"), "LibreOffice (soffice) and poppler-utils are not installed")
 class LibreOfficeTests(ExportTestCase):
     def test_libreoffice_opens_the_word_file_and_lays_it_out_with_its_page_numbers(self) -> None:
-        docx = written_report_docx(written_report_document(self.long_written()))
+        docx = official_docx(written_report_document(self.long_written()))
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "report.docx"
             path.write_bytes(docx)
@@ -420,3 +422,64 @@ class CommandTests(ExportTestCase):
             self.export("--incident", str(incident.pk), "--format", "docx", "--out", str(out))
         self.assertEqual(out.read_bytes(), b"the previous export")
         self.assertEqual([p.name for p in self.folder.iterdir()], ["report.pdf"])
+
+
+class MarkingAndTierTests(ExportTestCase):
+    """份号 and 密级 printed top left where set; a written report of an incident whose level the plan
+    answers at the superior's tier goes up to the superior unit unmarked."""
+
+    def test_copy_number_and_classification_open_the_document(self) -> None:
+        report = self.written(self.responding(), copy_number="42", classification="secret")
+        self.assertEqual((report.copy_number, report.classification), ("000042", "secret"))
+        lines = docx_text(official_docx(written_report_document(report)))
+        self.assertEqual(lines[:3], ["000042", "秘密", "示范区教育局"])
+        plain = docx_text(official_docx(written_report_document(self.written(self.responding()))))
+        self.assertEqual(plain[0], "示范区教育局")
+
+    @skipUnless(POPPLER, NO_POPPLER)
+    def test_the_pdf_prints_them_too(self) -> None:
+        report = self.written(self.responding(), copy_number="000007", classification="internal")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "report.pdf"
+            path.write_bytes(official_pdf(written_report_document(report)))
+            first = poppler("pdftotext", "-f", "1", "-l", "1", str(path), "-").split()
+        self.assertEqual(first[:3], ["000007", "内部", "示范区教育局"])
+
+    def test_bad_marking_is_refused_naming_the_field(self) -> None:
+        incident = self.responding()
+        for kwargs, field in (
+            ({"copy_number": "12a"}, "copy_number"),
+            ({"copy_number": "1234567"}, "copy_number"),
+            ({"classification": "topsecret"}, "classification"),
+        ):
+            with self.assertRaises(DomainError) as caught:
+                self.written(incident, **kwargs)
+            self.assertEqual(caught.exception.field, field, kwargs)
+        with self.assertRaises(DomainError) as caught:
+            records.report_record(
+                incident_id=incident.pk,
+                actor=self.olga,
+                kind="oral",
+                reported_to="领导小组",
+                occurred_at=timezone.now(),
+                summary="电话报告",
+                copy_number="1",
+            )
+        self.assertEqual(caught.exception.field, "copy_number")
+        self.assertFalse(Report.objects.filter(incident=incident).exists())
+
+    def test_a_written_report_goes_up_when_the_level_is_answered_at_the_superior_tier(self) -> None:
+        self.assertEqual(self.level1.response_tier, "superior")
+        self.assertNotEqual(self.level3.response_tier, "superior")
+        incident = self.responding()  # level 3
+        self.assertFalse(self.written(incident).to_superior)
+        svc.incident_change_level(incident_id=incident.pk, actor=self.alice, level=self.level1, reason="事态升级")
+        report = self.written(incident)
+        self.assertTrue(report.to_superior)
+        entry = TimelineEntry.objects.filter(incident=incident, kind="report").order_by("-seq").first()
+        self.assertTrue(entry.details["to_superior_by_tier"])
+        self.assertTrue(
+            Notification.objects.filter(recipient=self.sam, title__contains="【下级单位报告】").exists(),
+            "the superior's leadership is told",
+        )
+        self.assertEqual(self.oral(incident).to_superior, False)  # oral reports are not sent up by tier

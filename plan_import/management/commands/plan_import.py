@@ -12,6 +12,7 @@ from django.db import transaction
 
 from opinion_ops.errors import DomainError
 from organizations.models import Organization
+from organizations.selectors import unit_by_code_or_id
 from plan_import import services
 from plan_import.extract import extract, extraction_refusal
 from plan_import.findings import KINDS
@@ -29,9 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the extraction as JSON")
 
     def _unit(self, value: str) -> Organization:
-        unit = Organization.objects.filter(code=value).first()
-        if unit is None and value.isdigit():
-            unit = Organization.objects.filter(pk=int(value)).first()
+        unit = unit_by_code_or_id(value)
         if unit is None:
             raise CommandError(f"没有代码或编号为“{value}”的单位。")
         return unit

@@ -13,10 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from incidents.models import Incident, Report
 from opinion_ops.errors import DomainError
 from reports.documents import written_report_document
-from reports.docx_export import written_report_docx
-from reports.pdf_export import written_report_pdf
+from reports.docx_export import official_docx
+from reports.pdf_export import official_pdf
 
-EXPORTS = {"docx": written_report_docx, "pdf": written_report_pdf}
+EXPORTS = {"docx": official_docx, "pdf": official_pdf}
 
 
 def file_write_atomic(path: Path, content: bytes) -> None:
