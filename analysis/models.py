@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.models import Mention
+from incidents.models import Incident
+from monitoring.models import KeywordScheme, Mention
 from organizations.models import Organization
 
 
@@ -178,3 +179,57 @@ class ScorerModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SchemeRiskRules(models.Model):
+    """A keyword scheme's alert rules on risk and growth, checked after each batch of its posts is
+    scored: ≥ N negative posts in M minutes; growth of the last window over the one before; a
+    cluster of the scheme crossing a heat threshold. A rule left empty is off. The row is also the
+    lock that serialises checking the scheme's rules (a rule fires at most once per its window)."""
+
+    scheme = models.OneToOneField(
+        KeywordScheme, verbose_name=_("监测方案"), primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(Organization, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    risky_posts = models.PositiveIntegerField(_("负面信息条数"), null=True, blank=True)
+    risky_minutes = models.PositiveIntegerField(_("负面信息统计时段（分钟）"), default=60)
+    growth_percent = models.PositiveIntegerField(_("增长幅度（%）"), null=True, blank=True)
+    growth_minutes = models.PositiveIntegerField(_("增长统计时段（分钟）"), default=60)
+    growth_min_posts = models.PositiveIntegerField(_("增长最少条数"), default=10)
+    cluster_posts = models.PositiveIntegerField(_("聚类热度阈值（条）"), null=True, blank=True)
+    cluster_minutes = models.PositiveIntegerField(_("聚类热度统计时段（分钟）"), default=60)
+    fired_at = models.JSONField(default=dict, editable=False)  # rule -> when it last fired (ISO)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("风险与增长预警规则")
+        verbose_name_plural = _("风险与增长预警规则")
+
+    def __str__(self) -> str:
+        return str(self.scheme_id)
+
+    @property
+    def any_on(self) -> bool:
+        return any(v is not None for v in (self.risky_posts, self.growth_percent, self.cluster_posts))
+
+
+class ReboundNotice(models.Model):
+    """A rebound of an incident's heat during 跟踪 that its groups and leaders were told of: the n-th
+    rebound of its heat is told once (unique), whichever worker sees it first."""
+
+    incident = models.ForeignKey(Incident, verbose_name=_("舆情"), on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField(_("第几次反弹"))
+    told_at = models.DateTimeField(_("通知时间"))
+    figures = models.JSONField(_("热度数据"), default=dict)
+
+    class Meta:
+        verbose_name = _("热度反弹通知")
+        verbose_name_plural = _("热度反弹通知")
+        constraints = [models.UniqueConstraint(fields=["incident", "number"], name="rebound_once")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} #{self.number}"

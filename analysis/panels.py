@@ -15,7 +15,7 @@ from incidents.panels import Panel
 PLATFORMS = dict(Platform.choices)
 
 
-def _heat_chart(heat: selectors.Heat) -> dict[str, Any]:
+def heat_chart(heat: selectors.Heat) -> dict[str, Any]:
     """The heat as static/js/charts.js draws it: negative and other posts per window, stacked."""
     others = [total - negative for total, negative in zip(heat.volume, heat.negative, strict=True)]
     return {
@@ -36,7 +36,7 @@ def incident_clusters_panel(
     heat = selectors.incident_heat(organization_id=organization_id, incident_id=incident.pk)
     return {
         "heat": heat,
-        "heat_chart": _heat_chart(heat) if heat is not None else None,
+        "heat_chart": heat_chart(heat) if heat is not None else None,
         "growth_percent": round(heat.growth * 100) if heat is not None and heat.growth is not None else None,
         # A rebound while 跟踪: the heat rose again after falling — the plan returns the incident to 处置.
         "rebound": heat is not None and heat.rebound and incident.state == State.TRACKING,

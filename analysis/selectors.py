@@ -9,9 +9,10 @@ from typing import Any
 from django.db.models import Count, F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import Abs, TruncHour
 from django.utils import timezone
+from django.utils.translation import ngettext
 
-from analysis.models import Cluster, PostAnalysis, PostLabel, RiskLabel, ScorerModel
-from monitoring.models import Mention
+from analysis.models import Cluster, PostAnalysis, PostLabel, RiskLabel, SchemeRiskRules, ScorerModel
+from monitoring.models import KeywordScheme, Mention
 
 
 @dataclass(frozen=True)
@@ -249,3 +250,38 @@ def incident_heat(*, organization_id: int, incident_id: int, now: datetime | Non
     platforms = dict(posts.values_list("platform").annotate(n=Count("pk")).order_by("-n"))
     negative = sum(row["negative"] for row in hourly)
     return _heat(rows, start, size, INCIDENT_WINDOWS, negative / total, platforms)
+
+
+def scheme_heat(*, scheme_id: int, window_minutes: int = 60, windows: int = 24, now: datetime | None = None) -> Heat:
+    """The heat of a keyword scheme's posts (analysed ones, by when they appeared) in `windows`
+    windows ending now: volume, negative posts, growth, negative share and platforms."""
+    end = now or timezone.now()
+    size = timedelta(minutes=window_minutes)
+    start = end - size * windows
+    posts = PostAnalysis.objects.filter(mention__matches__scheme_id=scheme_id, seen_at__gt=start, seen_at__lte=end)
+    rows = list(posts.values_list("seen_at", "risk_label", "platform"))
+    platforms: dict[str, int] = {}
+    for _seen, _label, platform in rows:
+        platforms[platform] = platforms.get(platform, 0) + 1
+    negative = sum(1 for _seen, label, _p in rows if label == RiskLabel.NEGATIVE)
+    counted = ((seen_at, 1, int(label == RiskLabel.NEGATIVE)) for seen_at, label, _p in rows)
+    return _heat(counted, start, size, windows, negative / len(rows) if rows else 0.0, platforms)
+
+
+def schemes_of_unit(*, organization_id: int) -> list[KeywordScheme]:
+    """The unit's keyword schemes with their risk and growth rules (None: none set)."""
+    schemes = list(KeywordScheme.objects.filter(organization_id=organization_id).order_by("name", "id"))
+    rules = SchemeRiskRules.objects.in_bulk([scheme.pk for scheme in schemes])
+    for scheme in schemes:
+        scheme.risk_rules = rules.get(scheme.pk)  # type: ignore[attr-defined]
+    return schemes
+
+
+def alerts_cluster_texts(organization_id: int, alert_ids: list[int]) -> dict[int, str]:
+    """For the alert pages (monitoring.alert_counts): "N 个聚类" beside each alert's posts."""
+    counts = alerts_cluster_counts(organization_id=organization_id, alert_ids=alert_ids)
+    return {
+        pk: ngettext("%(n)s 个聚类", "%(n)s 个聚类", c.clusters) % {"n": c.clusters}
+        for pk, c in counts.items()
+        if c.analysed
+    }

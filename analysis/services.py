@@ -19,14 +19,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analysis import clustering
-from analysis.models import AnalysisSettings, Cluster, ClusterBand, PostAnalysis, PostLabel, RiskLabel, ScorerModel
+from analysis.models import (
+    AnalysisSettings,
+    Cluster,
+    ClusterBand,
+    PostAnalysis,
+    PostLabel,
+    RiskLabel,
+    SchemeRiskRules,
+    ScorerModel,
+)
 from analysis.policies import analysis_require
+from analysis.rules import posts_rules_check
 from analysis.scoring import RiskScorer, pipeline_dump, scorer_for_unit
 from analysis.training import model_fit
 from monitoring.matching.expression import words_split
 from monitoring.models import Mention, SchemeMatch
 from opinion_ops.errors import DomainError
 from organizations.audit import audit_record
+from organizations.policies import unit_require
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +187,15 @@ def posts_analyse(post_ids: Iterable[int], now: datetime | None = None) -> int:
 
 
 def posts_matched_analyse(posts: list[Mention]) -> None:
-    """The hook monitoring.alerts.posts_match calls with the posts that matched a scheme."""
-    posts_analyse([post.pk for post in posts])
+    """The hook monitoring.alerts.posts_match calls with the posts that matched a scheme: cluster and
+    score them, then check the risk and growth rules of the schemes they matched (analysis.rules)."""
+    ids = [post.pk for post in posts]
+    now = timezone.now()
+    posts_analyse(ids, now)
+    try:
+        posts_rules_check(ids, now)
+    except Exception:  # contained: matching and the scheme's own alerts stand
+        logger.exception("risk and growth rules could not be checked")
 
 
 def posts_analyse_due(limit: int = BATCH, now: datetime | None = None) -> int:
@@ -197,7 +215,18 @@ def posts_analyse_due(limit: int = BATCH, now: datetime | None = None) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     waiting = list(dict.fromkeys([*matched, *attached]))[:limit]
-    return posts_analyse(waiting) if waiting else 0
+    if not waiting:
+        return 0
+    done = posts_analyse(waiting)
+    # The matched ones the hook missed (a worker died after matching): their schemes' risk and growth
+    # rules are checked now, as the hook would have.
+    late = [pk for pk in matched if pk in set(waiting)]
+    if late:
+        try:
+            posts_rules_check(late, now)
+        except Exception:  # contained, as in the hook
+            logger.exception("risk and growth rules could not be checked")
+    return done
 
 
 def incident_posts_analyse(*, incident_id: int) -> int:
@@ -378,3 +407,77 @@ def analysis_settings_update(*, organization_id: int, actor: Any, risk_words: st
             after={"risk_words": row.risk_words},
         )
     return row
+
+
+# --- alert rules on risk and growth
+
+RULE_FIELDS = (
+    "risky_posts",
+    "risky_minutes",
+    "growth_percent",
+    "growth_minutes",
+    "growth_min_posts",
+    "cluster_posts",
+    "cluster_minutes",
+)
+WINDOW_LIMIT = 7 * 24 * 60  # a week, in minutes
+COUNT_LIMIT = 1_000_000
+
+
+def _rule_values_check(values: dict[str, Any]) -> None:
+    """Every figure a whole number within bounds: windows 1 minute to a week, counts ≥ 1."""
+    for name in RULE_FIELDS:
+        value = values.get(name)
+        optional = name in ("risky_posts", "growth_percent", "cluster_posts")
+        if value is None:
+            if optional:
+                continue
+            raise DomainError(_("请填写此项。"), field=name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise DomainError(_("请填写整数。"), field=name)
+        if name.endswith("_minutes") and not 1 <= value <= WINDOW_LIMIT:
+            raise DomainError(_("统计时段须在 1 到 %(n)s 分钟之间。") % {"n": WINDOW_LIMIT}, field=name)
+        if not name.endswith("_minutes") and not 1 <= value <= COUNT_LIMIT:
+            raise DomainError(_("须为不小于 1 的整数。"), field=name)
+
+
+def scheme_risk_rules_update(*, scheme_id: int, actor: Any, **values: Any) -> SchemeRiskRules:
+    """Set a keyword scheme's risk and growth rules (an empty threshold turns its rule off); checked
+    from the next batch of the scheme's posts."""
+    from monitoring.models import KeywordScheme
+
+    scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
+    if scheme is None:
+        raise DomainError(_("监测方案不存在。"), code="not_found")
+    unit_require("manage_monitoring", actor, scheme.organization_id)
+    unknown = set(values) - set(RULE_FIELDS)
+    if unknown:
+        raise DomainError(_("未知的规则项：%(names)s") % {"names": "、".join(sorted(unknown))})
+    _rule_values_check(values)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                created = SchemeRiskRules.objects.get_or_create(
+                    scheme_id=scheme.pk, defaults={"organization_id": scheme.organization_id}
+                )[1]
+        except IntegrityError:  # another person made it meanwhile
+            created = False
+        rules = SchemeRiskRules.objects.select_for_update().get(scheme_id=scheme.pk)
+        before = {name: getattr(rules, name) for name in RULE_FIELDS}
+        for name in RULE_FIELDS:
+            setattr(rules, name, values.get(name))
+        rules.updated_by = actor
+        rules.save()
+        after = {name: getattr(rules, name) for name in RULE_FIELDS}
+        if before != after or created:
+            audit_record(
+                organization=scheme.organization_id,
+                actor=actor,
+                action="analysis.risk_rules",
+                target=scheme,
+                target_type="keyword_scheme",
+                summary=_("修改监测方案“%(name)s”的风险与增长预警规则") % {"name": scheme.name},
+                before=before,
+                after=after,
+            )
+    return rules

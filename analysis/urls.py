@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern] = [
     path("model/train/", views.model_train, name="model_train"),
     path("model/rollback/", views.model_rollback, name="model_rollback"),
     path("model/risk-words/", views.risk_words, name="risk_words"),
+    path("schemes/", views.schemes, name="schemes"),
+    path("schemes/<int:pk>/", views.scheme_detail, name="scheme_detail"),
 ]

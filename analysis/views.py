@@ -17,16 +17,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from analysis import selectors, services
-from analysis.forms import LabelForm, RiskWordsForm, TrainForm
-from analysis.models import AnalysisSettings, PostLabel, RiskLabel
+from analysis.forms import LabelForm, RiskRulesForm, RiskWordsForm, TrainForm
+from analysis.models import AnalysisSettings, PostLabel, RiskLabel, SchemeRiskRules
+from analysis.panels import heat_chart
 from analysis.policies import RULES, analysis_allows
 from analysis.training import csv_read
 from incidents.models import Platform
 from monitoring.alerts import alerts_active
 from monitoring.highlight import text_highlight
-from monitoring.models import Mention
+from monitoring.models import KeywordScheme, Mention
 from opinion_ops.errors import DomainError, NotPermitted
 from opinion_ops.pages import form_service_call, message_service_call
+from organizations.policies import UNIT_RULES, unit_allows
 from organizations.roles import user_organization_id
 
 PAGE_SIZE = 50
@@ -314,3 +316,75 @@ def risk_words(request: HttpRequest, organization_id: int) -> HttpResponse:
             messages.success(request, _("本单位风险词已保存，新采集的信息按新词评分。"))
             return redirect("analysis:model")
     return render(request, "analysis/model.html", _model_context(request, organization_id, words_form=form), status=400)
+
+
+# --- keyword schemes: heat and the alert rules on risk and growth
+
+
+def _scheme_of_unit(organization_id: int, pk: int) -> KeywordScheme:
+    scheme = KeywordScheme.objects.filter(pk=pk, organization_id=organization_id).first()
+    if scheme is None:
+        raise Http404(_("监测方案不存在。"))
+    return scheme
+
+
+@analysis_page
+@require_GET
+def schemes(request: HttpRequest, organization_id: int) -> HttpResponse:
+    return render(
+        request,
+        "analysis/schemes.html",
+        {"schemes": selectors.schemes_of_unit(organization_id=organization_id), "section": "schemes"},
+    )
+
+
+def _rules_initial(rules: SchemeRiskRules | None) -> dict[str, Any]:
+    if rules is None:
+        return {"risky_minutes": 60, "growth_minutes": 60, "growth_min_posts": 10, "cluster_minutes": 60}
+    return {name: getattr(rules, name) for name in services.RULE_FIELDS}
+
+
+@analysis_page
+def scheme_detail(request: HttpRequest, organization_id: int, pk: int) -> HttpResponse:
+    """A scheme's heat (24 windows) and its alert rules on risk and growth (editable by those who
+    manage monitoring)."""
+    scheme = _scheme_of_unit(organization_id, pk)
+    rules = SchemeRiskRules.objects.filter(scheme=scheme).first()
+    may_manage = unit_allows("manage_monitoring", request.user, organization_id)
+    form = RiskRulesForm(initial=_rules_initial(rules))
+    status = 200
+    if request.method == "POST":
+        if not may_manage:
+            return _refused(request, UNIT_RULES["manage_monitoring"].forbidden)
+        form = RiskRulesForm(request.POST)
+        if form.is_valid():
+            saved = form_service_call(
+                form,
+                lambda: services.scheme_risk_rules_update(scheme_id=scheme.pk, actor=request.user, **form.cleaned_data),
+            )
+            if saved is not None:
+                messages.success(request, _("预警规则已保存，从下一批信息起生效。"))
+                return redirect("analysis:scheme_detail", scheme.pk)
+        status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    window = rules.growth_minutes if rules is not None else 60
+    heat = selectors.scheme_heat(scheme_id=scheme.pk, window_minutes=window)
+    return render(
+        request,
+        "analysis/scheme.html",
+        {
+            "scheme": scheme,
+            "rules": rules,
+            "form": form,
+            "may_manage": may_manage,
+            "heat": heat,
+            "heat_chart": heat_chart(heat),
+            "window": window,
+            "growth_percent": round(heat.growth * 100) if heat.growth is not None else None,
+            "negative_percent": round(heat.negative_share * 100),
+            "platforms": [(dict(Platform.choices).get(name, name), n) for name, n in heat.platforms.items()],
+            "section": "schemes",
+        },
+        status=status,
+    )

@@ -73,6 +73,7 @@ INCIDENT_UPDATED = "incident.updated"
 INCIDENT_ESCALATED = "incident.escalated"
 INCIDENT_MERGED = "incident.merged"  # a duplicate closed into another incident
 INCIDENT_LINKED = "incident.linked"
+INCIDENT_REBOUND = "incident.rebound"  # heat rose again during 跟踪: its groups and leaders are told
 COMMENT_POSTED = "comment.posted"  # carries the people @mentioned, who are told
 DEADLINE_MET = "deadline.met"
 DEADLINE_WAIVED = "deadline.waived"

@@ -1,6 +1,8 @@
 """Browser forms. They only parse and present input; every rule is checked by the services,
 whose DomainError is shown next to the field it names."""
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from django import forms
@@ -212,10 +214,24 @@ class AssessmentForm(forms.Form):
     )
     recommendation = forms.CharField(label=_("处置建议"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, incident: Incident, levels: Any, categories: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        incident: Incident,
+        levels: Any,
+        categories: Any,
+        aids: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["proposed_level"].queryset = levels  # type: ignore[attr-defined]
         self.fields["proposed_category"].queryset = categories  # type: ignore[attr-defined]
+        self._aids = aids
+
+    @cached_property
+    def assessment_aids(self) -> list[dict[str, Any]]:
+        """What the registered aids show above the form (incidents.assessment_aids); read when drawn."""
+        return list(self._aids() if callable(self._aids) else self._aids or [])
 
 
 class LevelForm(VersionedForm):

@@ -188,29 +188,57 @@ def scheme_rule_apply(scheme_id: int, matched: list[Mention], now: datetime) -> 
     scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
     if scheme is None:
         return False
+    return _scheme_alert(scheme, now, lambda: _rule_reason(scheme, matched, now)) is not None
+
+
+def scheme_alert_raise(scheme_id: int, reason: str, now: datetime, since: datetime | None = None) -> Alert | None:
+    """Raise an alert for the scheme for a reason another app found (研判's rules on risk and
+    growth), or add the scheme's new matches to its active alert. The alert takes the scheme's
+    matches not in an alert since `since` (default: the scheme's own window). Returns the alert
+    raised, None when the matches joined the active one."""
+    scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
+    if scheme is None:
+        return None
+    return _scheme_alert(scheme, now, lambda: reason, since)
+
+
+def _scheme_alert(
+    scheme: KeywordScheme, now: datetime, reason_of: Callable[[], str | None], since: datetime | None = None
+) -> Alert | None:
+    """Under the scheme's active alert's lock (and its one-active-alert constraint): add the new
+    matches to the active alert, or raise one when `reason_of()` gives a reason; registered as an
+    incident at once where the scheme asks for it. Returns the alert raised, if any."""
     for attempt in range(2):
         try:
             with transaction.atomic():
                 active = Alert.objects.select_for_update().filter(scheme=scheme, status__in=Alert.ACTIVE).first()
                 if active is not None:
                     _alert_add(active, now)
-                    return False
-                reason = _rule_reason(scheme, matched, now)
+                    return None
+                reason = reason_of()
                 if reason is None:
-                    return False
-                alert = _alert_raise(scheme, reason, now)
+                    return None
+                alert = _alert_raise(scheme, reason[:300], now)
+                if since is not None:  # a rule's window longer than the scheme's: its matches too
+                    earlier = SchemeMatch.objects.filter(scheme=scheme, alert__isnull=True, matched_at__gte=since)
+                    first = earlier.order_by("matched_at").values_list("matched_at", flat=True).first()
+                    added = earlier.update(alert=alert)
+                    if added and first is not None:
+                        alert.post_count += added
+                        alert.first_matched_at = min(alert.first_matched_at, first)
+                        alert.save(update_fields=["post_count", "first_matched_at"])
             break
         except IntegrityError:  # another worker raised the scheme's alert first: join it
             if attempt:
                 raise
     else:  # pragma: no cover - the loop always breaks or returns
-        return False
+        return None
     if scheme.auto_incident:
         try:
             alert_convert(alert_id=alert.pk, actor=None)
         except DomainError:
             logger.exception("alert %s could not be registered as an incident automatically", alert.pk)
-    return True
+    return alert
 
 
 def _rule_reason(scheme: KeywordScheme, matched: list[Mention], now: datetime) -> str | None:

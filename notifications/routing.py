@@ -36,6 +36,7 @@ WEBHOOK_EVENTS: dict[str, Any] = {
     events.INCIDENT_LEVEL_CHANGED: gettext_lazy("预警级别调整"),
     events.INCIDENT_ESCALATED: gettext_lazy("上报上级主管部门"),
     events.INCIDENT_WARNING_ISSUED: gettext_lazy("预警通知"),
+    events.INCIDENT_REBOUND: gettext_lazy("舆情热度反弹"),
     events.DEADLINE_REMINDER: gettext_lazy("时限到期提醒"),
     events.DEADLINE_MISSED: gettext_lazy("时限逾期"),
     events.DEADLINE_ESCALATED: gettext_lazy("时限逾期逐级上报"),
@@ -379,6 +380,35 @@ def _incident_escalated(payload: dict[str, Any], about: dict[str, str]) -> Audie
     )
 
 
+def _incident_rebound(payload: dict[str, Any], about: dict[str, str]) -> Audience:
+    """The heat rose again during 跟踪: the incident's working groups and the leadership group are
+    told, with the figures, that the plan suggests returning to 处置."""
+    ids = list(payload.get("groups") or [])
+    leadership = _leadership(payload["organization_id"])
+    if leadership is not None and leadership.pk not in ids:
+        ids.append(leadership.pk)
+    values = {
+        **about,
+        "last": payload["last"],
+        "low": payload["low"],
+        "peak": payload["peak"],
+        "share": payload["negative_percent"],
+        "window": payload["window"],
+    }
+    return Audience(
+        _members_of(ids),
+        ids,
+        _("【舆情反弹】%(title)s · %(unit)s %(ref)s") % values,
+        _(
+            "跟踪期间热度回落后再次上升：截至 %(window)s 的时段 %(last)s 条（此前低点 %(low)s 条，高峰 %(peak)s 条），"
+            "负面占比 %(share)s%%。按预案建议转回处置。"
+        )
+        % values
+        + "\n"
+        + _footer(about),
+    )
+
+
 def _report_recorded(payload: dict[str, Any], about: dict[str, str]) -> list[Audience]:
     """A written report goes to the leaders who may sign it (under 审定回避 not its reporter); one
     sent up goes to the superior unit as well."""
@@ -487,6 +517,7 @@ ROUTES: dict[str, Route] = {
     events.STATEMENT_REJECTED: lambda payload, about: _statement_decided(payload, about, approved=False),
     events.TASK_ASSIGNED: _task_assigned,
     events.INCIDENT_ESCALATED: _incident_escalated,
+    events.INCIDENT_REBOUND: _incident_rebound,
     events.REPORT_RECORDED: _report_recorded,
     events.REPORT_SIGNED_OFF: _report_signed_off,
     events.COMMENT_POSTED: _comment_posted,

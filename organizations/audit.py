@@ -26,6 +26,7 @@ CATEGORIES = {
     "security": _("登录安全"),
     "monitoring": _("舆情监测"),
     "report": _("舆情报告"),
+    "analysis": _("研判支持"),
     "drill": _("应急演练"),
 }
 

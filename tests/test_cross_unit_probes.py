@@ -84,6 +84,7 @@ PARAMETER_MODELS: dict[tuple[str, str], type[models.Model]] = {
     ("analysis/clusters/", "pk"): Cluster,
     ("analysis/posts/", "pk"): Mention,
     ("analysis/model/", "pk"): ScorerModel,
+    ("analysis/schemes/", "pk"): KeywordScheme,
     ("drills/scenarios/", "pk"): Scenario,
     ("unit/plans/from-review/", "review_pk"): Review,
     ("monitoring/incidents/", "pk"): Incident,

@@ -183,3 +183,22 @@ class CountsTests(AnalysisTestCase):
         self.assertEqual(heat.volume, [3, 1, 0, 4, 0, 0])
         self.assertTrue(heat.rebound)
         self.assertEqual(heat.platforms, {"weibo": 8})
+
+
+class AlertPageCountsTests(AnalysisTestCase):
+    """An alert's page and the alert list count the clusters beside the posts: 500 reposts of one
+    post are one thing to judge."""
+
+    def test_the_alert_list_and_page_show_clusters_beside_posts(self) -> None:
+        from django.urls import reverse
+
+        from monitoring.models import Alert
+        from opinion_ops.testing import sign_in
+
+        self.scheme(threshold_posts=3)
+        self.ingest(CANTEEN, "转发：" + CANTEEN, CANTEEN + " #示范区一中#", FEES)
+        alert = Alert.objects.get(organization=self.unit)
+        self.assertEqual(alert.post_count, 4)
+        sign_in(self.client, "bob")
+        self.assertContains(self.client.get(reverse("monitoring:alert_detail", args=[alert.pk])), "4 · 2 个聚类")
+        self.assertContains(self.client.get(reverse("monitoring:alerts")), "2 个聚类")

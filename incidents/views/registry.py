@@ -9,6 +9,7 @@ from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from incidents import assessment_aids
 from incidents import forms as f
 from incidents.models import Deadline
 from incidents.selectors import review_prefill, written_report_prefill
@@ -136,7 +137,28 @@ def _run_change_level(ctx: ActionContext, data: dict[str, Any]) -> Any:
 
 
 def _assessment_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:
-    return f.AssessmentForm(data, incident=ctx.incident, levels=ctx.levels, categories=ctx.categories)
+    """The 研判 form with what the registered aids show above it (clusters, heat, risk); the level an
+    aid suggests is preselected, the analyst decides. A form shown again with its errors reads the
+    aids only when drawn (a saved one never)."""
+    if not display:
+        incident = ctx.incident
+        return f.AssessmentForm(
+            data,
+            incident=incident,
+            levels=ctx.levels,
+            categories=ctx.categories,
+            aids=lambda: assessment_aids.aids_collect(incident),
+        )
+    aids = assessment_aids.aids_collect(ctx.incident)
+    suggested = assessment_aids.suggested_level_id(aids)
+    return f.AssessmentForm(
+        data,
+        initial={"proposed_level": suggested} if suggested else {},
+        incident=ctx.incident,
+        levels=ctx.levels,
+        categories=ctx.categories,
+        aids=aids,
+    )
 
 
 def _assign_form(ctx: ActionContext, data: Any, display: bool) -> forms.Form:

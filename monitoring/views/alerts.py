@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from monitoring.alert_counts import alert_counts
 from monitoring.alerts import alert_acknowledge, alert_actions_available, alert_convert, alert_dismiss
 from monitoring.api.filtersets import AlertFilterSet
 from monitoring.highlight import text_highlight
@@ -93,9 +94,12 @@ def alerts(request: HttpRequest, organization_id: int) -> HttpResponse:
     rows = list(_alerts_ordered(matches)[offset : offset + PAGE_SIZE + 1])
     query = request.GET.copy()
     query.pop("page", None)
+    shown = rows[:PAGE_SIZE]
     context = {
         "filterset": filterset,
-        "alerts": rows[:PAGE_SIZE],
+        "alerts": shown,
+        # What other apps count beside each alert's posts (研判支持: its clusters), by alert id.
+        "counts": alert_counts(organization_id, [alert.pk for alert in shown]),
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
         "has_previous": page > 1,
@@ -186,6 +190,7 @@ def _render_detail(
     version = {"expected_version": alert.version}
     context = {
         "alert": alert,
+        "counts": alert_counts(alert.organization_id, [alert.pk])[alert.pk],
         "rows": rows,
         "page": page,
         "has_next": has_next,
