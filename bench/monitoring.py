@@ -1,7 +1,7 @@
 """Monitoring (监测): how many posts a second the keyword schemes (监测方案) can take, and what the whole
 pipeline does with them on PostgreSQL and Redis with the real processes.
 
-    .venv/bin/python bench/monitoring.py [--quick] [--sections matching,ingest,feeds,load,search]
+    .venv/bin/python bench/monitoring.py [--quick] [--sections matching,ingest,feeds,load,search,analysis]
 
 matching (in-process, one core, no database): generates, seeded, 1,000 schemes across 100 units
 (地域词 + 主体词 + 事件词 with 排除词 from the vocabulary below; one in five with an advanced
@@ -739,12 +739,33 @@ def section_search(args: argparse.Namespace) -> dict[str, Any]:
     return {"search_posts": total, "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(p95, 1)}
 
 
+def section_analysis(args: argparse.Namespace) -> dict[str, Any]:
+    """研判支持 (issue 12's figures): bench/analysis.py's sections — the whole pipeline (normalise, match
+    1,000 schemes, cluster, score) next to matching alone, clustering recall and precision on copies
+    whose truth is known, the scorer's accuracy default and trained — run here in the same process."""
+    import importlib.util
+
+    import django
+
+    django.setup()  # settings and gettext; bench/analysis.py's sections touch no database
+    spec = importlib.util.spec_from_file_location("bench_analysis", Path(__file__).with_name("analysis.py"))
+    assert spec is not None and spec.loader is not None
+    bench_analysis = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_analysis)
+    figures: dict[str, Any] = {}
+    for name, section in bench_analysis.SECTIONS.items():
+        print(f"-- {name}", flush=True)
+        figures.update(section(args))
+    return figures
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "matching": section_matching,
     "ingest": section_ingest,
     "feeds": section_feeds,
     "load": section_load,
     "search": section_search,
+    "analysis": section_analysis,
 }
 SUMMARY = (
     "posts_per_s",
@@ -754,6 +775,9 @@ SUMMARY = (
     "ingest_api_per_s",
     "clock_p99_ratio",
     "search_p95_ms",
+    "pipeline_posts_per_s",
+    "cluster_recall",
+    "cluster_precision",
 )
 
 
