@@ -182,10 +182,10 @@ def incident_assessment_aid(incident: Incident) -> dict[str, Any] | None:
     """The clusters, heat, risk and suggested level shown above the incident's 研判 form (None when
     it has no posts)."""
     organization_id = incident.organization_id
-    counts = selectors.incident_cluster_counts(organization_id=organization_id, incident_id=incident.pk)
+    picture = selectors.incident_picture(incident)
+    counts, heat = picture.counts, picture.heat
     if not counts.posts:
         return None
-    heat = selectors.incident_heat(organization_id=organization_id, incident_id=incident.pk)
     words, post_words = _risk_words(organization_id, incident.pk)
     facts = Facts(
         posts=counts.posts,
@@ -206,9 +206,7 @@ def incident_assessment_aid(incident: Incident) -> dict[str, Any] | None:
     )
     return {
         "counts": counts,
-        "clusters": selectors.incident_clusters(
-            organization_id=organization_id, incident_id=incident.pk, limit=TOP_CLUSTERS
-        ),
+        "clusters": picture.clusters[:TOP_CLUSTERS],
         "heat": heat,
         "heat_chart": heat_chart(heat) if heat is not None else None,
         "growth_percent": round(heat.growth * 100) if heat is not None and heat.growth is not None else None,

@@ -33,15 +33,16 @@ def incident_clusters_panel(
     """The clusters of the incident's posts and the counts of posts and clusters (the incident page
     is shown only to those who may see the incident, its unit's or a superior's people)."""
     organization_id = incident.organization_id
-    heat = selectors.incident_heat(organization_id=organization_id, incident_id=incident.pk)
+    picture = selectors.incident_picture(incident)
+    heat = picture.heat
     return {
         "heat": heat,
         "heat_chart": heat_chart(heat) if heat is not None else None,
         "growth_percent": round(heat.growth * 100) if heat is not None and heat.growth is not None else None,
         # A rebound while 跟踪: the heat rose again after falling — the plan returns the incident to 处置.
         "rebound": heat is not None and heat.rebound and incident.state == State.TRACKING,
-        "counts": selectors.incident_cluster_counts(organization_id=organization_id, incident_id=incident.pk),
-        "clusters": selectors.incident_clusters(organization_id=organization_id, incident_id=incident.pk, limit=10),
+        "counts": picture.counts,
+        "clusters": picture.clusters,
         # Links to the cluster pages only for the unit's own people (a superior sees the counts).
         "may_open": analysis_allows("read_analysis", request.user, organization_id),
     }
@@ -54,10 +55,10 @@ CLUSTERS_PANEL = Panel(
 
 def incident_heat_note(incident: Incident) -> str:
     """How the heat of the incident's posts developed, for the 总结评估's draft ("" without posts)."""
-    heat = selectors.incident_heat(organization_id=incident.organization_id, incident_id=incident.pk)
+    picture = selectors.incident_picture(incident)
+    heat, counts = picture.heat, picture.counts
     if heat is None:
         return ""
-    counts = selectors.incident_cluster_counts(organization_id=incident.organization_id, incident_id=incident.pk)
     peak = max(range(len(heat.volume)), key=lambda i: heat.volume[i])
     platforms = "、".join(
         _("%(name)s %(n)s 条") % {"name": PLATFORMS.get(name, name), "n": n} for name, n in heat.platforms.items()

@@ -3,13 +3,10 @@ the label control (htmx) and the unit's risk model page (model in use, its evalu
 back, the unit's risk words). Everything is of the person's own unit: another unit's cluster, post
 or model is a 404; a refusal the 403 page."""
 
-import functools
 import json
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,14 +24,12 @@ from monitoring.alerts import alerts_active
 from monitoring.highlight import text_highlight
 from monitoring.models import KeywordScheme, Mention
 from opinion_ops.errors import DomainError, NotPermitted
-from opinion_ops.pages import form_service_call, message_service_call
+from opinion_ops.pages import View, form_service_call, message_service_call
+from organizations.pages import unit_page
 from organizations.policies import UNIT_RULES, unit_allows
-from organizations.roles import user_organization_id
 
 PAGE_SIZE = 50
 TEXT_SHOWN = 600
-
-View = Callable[..., HttpResponse]
 
 
 def _refused(request: HttpRequest, message: object) -> HttpResponse:
@@ -44,19 +39,12 @@ def _refused(request: HttpRequest, message: object) -> HttpResponse:
 
 def analysis_page(view: View) -> View:
     """Signed in and allowed to read the 研判 of their own unit; the view gets the unit id."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        organization_id = user_organization_id(request.user)
-        if not analysis_allows("read_analysis", request.user, organization_id):
-            return _refused(request, RULES["read_analysis"].forbidden)
-        try:
-            return view(request, organization_id, *args, **kwargs)
-        except NotPermitted as refusal:
-            return _refused(request, refusal.message)
-
-    return wrapped
+    return unit_page(
+        lambda user, organization_id: (
+            None if analysis_allows("read_analysis", user, organization_id) else RULES["read_analysis"].forbidden
+        ),
+        refused_with=_refused,
+    )(view)
 
 
 def _page(request: HttpRequest) -> int:

@@ -7,11 +7,9 @@ and the services ask again.
 """
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,40 +22,28 @@ from drills.models import Drill, Scenario
 from drills.policies import DRILL_RULES, drill_allows
 from drills.scoring import drill_report
 from incidents.models import EmergencyPlan
-from opinion_ops.errors import DomainError, NotPermitted
-from opinion_ops.pages import form_service_call, message_service_call, refused_page
-from organizations.roles import user_organization_id
-
-View = Callable[..., HttpResponse]
+from opinion_ops.errors import DomainError
+from opinion_ops.pages import View, form_service_call, message_service_call
+from organizations.pages import unit_page
 
 
-def unit_page(action: str = "view_drills") -> Callable[[View], View]:
+def drills_page(action: str = "view_drills") -> Callable[[View], View]:
     """A page of the person's own unit, for those the rule `action` lets in; the view gets the unit."""
 
-    def decorate(view: View) -> View:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            organization_id = user_organization_id(request.user)
-            if organization_id is None or not drill_allows("view_drills", request.user, organization_id):
-                return refused_page(request, DRILL_RULES["view_drills"].forbidden)
-            if not drill_allows(action, request.user, organization_id):
-                return refused_page(request, DRILL_RULES[action].forbidden)
-            try:
-                return view(request, organization_id, *args, **kwargs)
-            except NotPermitted as refusal:  # the service's own rule refused (the role went meanwhile)
-                return refused_page(request, refusal.message)
+    def refusal(user: Any, organization_id: int | None) -> object | None:
+        for rule in dict.fromkeys(("view_drills", action)):
+            if not drill_allows(rule, user, organization_id):
+                return DRILL_RULES[rule].forbidden
+        return None
 
-        return wrapped
-
-    return decorate
+    return unit_page(refusal)
 
 
 def _plan(organization_id: int) -> EmergencyPlan | None:
     return EmergencyPlan.objects.filter(organization_id=organization_id, status=EmergencyPlan.Status.ACTIVE).first()
 
 
-@unit_page()
+@drills_page()
 @require_GET
 def drill_list(request: HttpRequest, organization_id: int) -> HttpResponse:
     drills = list(selectors.drills_of_unit(organization_id)[:200])
@@ -73,7 +59,7 @@ def drill_list(request: HttpRequest, organization_id: int) -> HttpResponse:
     )
 
 
-@unit_page()
+@drills_page()
 @require_GET
 def scenario_list(request: HttpRequest, organization_id: int) -> HttpResponse:
     return render(
@@ -137,19 +123,19 @@ def _scenario_call(form: ScenarioForm, posts: Any, call: Callable[[], Scenario])
     return form_service_call(form, guarded)
 
 
-@unit_page("manage_scenarios")
+@drills_page("manage_scenarios")
 @require_http_methods(["GET", "POST"])
 def scenario_new(request: HttpRequest, organization_id: int) -> HttpResponse:
     return _scenario_form_page(request, organization_id, None)
 
 
-@unit_page("manage_scenarios")
+@drills_page("manage_scenarios")
 @require_http_methods(["GET", "POST"])
 def scenario_edit(request: HttpRequest, organization_id: int, pk: int) -> HttpResponse:
     return _scenario_form_page(request, organization_id, selectors.scenario_get(organization_id, pk))
 
 
-@unit_page()
+@drills_page()
 @require_GET
 def scenario_detail(request: HttpRequest, organization_id: int, pk: int) -> HttpResponse:
     scenario = selectors.scenario_get(organization_id, pk)
@@ -166,7 +152,7 @@ def scenario_detail(request: HttpRequest, organization_id: int, pk: int) -> Http
     )
 
 
-@unit_page("schedule_drill")
+@drills_page("schedule_drill")
 @require_http_methods(["GET", "POST"])
 def drill_schedule(request: HttpRequest, organization_id: int) -> HttpResponse:
     scenarios = list(selectors.scenarios_of_unit(organization_id).order_by("title"))
@@ -205,7 +191,7 @@ def drill_schedule(request: HttpRequest, organization_id: int) -> HttpResponse:
     )
 
 
-@unit_page()
+@drills_page()
 @require_GET
 def drill_detail(request: HttpRequest, organization_id: int, pk: int) -> HttpResponse:
     drill = selectors.drill_get(organization_id, pk)
@@ -224,7 +210,7 @@ def drill_detail(request: HttpRequest, organization_id: int, pk: int) -> HttpRes
     )
 
 
-@unit_page("cancel_drill")
+@drills_page("cancel_drill")
 @require_POST
 def drill_cancel(request: HttpRequest, organization_id: int, pk: int) -> HttpResponse:
     drill = selectors.drill_get(organization_id, pk)

@@ -94,16 +94,22 @@ def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> Qu
     organization_id = user_organization_id(user)
     if organization_id is None:
         return Incident.objects.none()
-    visible = Q(organization_id=organization_id)
     if subordinates is None:
         # Read once per request: the user object lives as long as the request.
         subordinates = getattr(user, "_subordinate_unit_ids", None)
         if subordinates is None:
             subordinates = subordinate_unit_ids(organization_id)
             user._subordinate_unit_ids = subordinates
+    return Incident.objects.filter(unit_and_reported_up(organization_id, subordinates))
+
+
+def unit_and_reported_up(organization_id: int, subordinates: list[int]) -> Q:
+    """The unit's own incidents and those of these subordinate units escalated or reported up to it:
+    what a superior unit may see of its subordinates, and nothing else of theirs."""
+    visible = Q(organization_id=organization_id)
     if subordinates:
         visible |= Q(organization_id__in=subordinates, escalated_at__isnull=False)
-    return Incident.objects.filter(visible)
+    return visible
 
 
 def organization_of(user: Any) -> Organization | None:

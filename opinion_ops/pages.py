@@ -12,6 +12,7 @@ from django.shortcuts import render
 from opinion_ops.errors import DomainError, NotPermitted
 
 T = TypeVar("T")
+View = Callable[..., HttpResponse]
 
 
 def refused_page(request: HttpRequest, message: object) -> HttpResponse:

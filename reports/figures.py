@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import OPEN_STATES, Deadline, Incident, Platform, State
+from incidents.selectors import unit_and_reported_up
 from monitoring.models import Alert, Mention
 from organizations.models import Organization
 
@@ -30,13 +31,9 @@ def _local(at: datetime) -> str:
 
 def _scope(organization: Organization, includes_subordinates: bool) -> tuple[Q, dict[int, str]]:
     units = {organization.pk: organization.name}
-    scope = Q(organization_id=organization.pk)
     if includes_subordinates:
-        children = dict(Organization.objects.filter(parent_id=organization.pk).values_list("pk", "name"))
-        if children:
-            units.update(children)
-            scope |= Q(organization_id__in=list(children), escalated_at__isnull=False)
-    return scope, units
+        units.update(Organization.objects.filter(parent_id=organization.pk).values_list("pk", "name"))
+    return unit_and_reported_up(organization.pk, [pk for pk in units if pk != organization.pk]), units
 
 
 def _counted(queryset: QuerySet[Incident], field: str, labels: dict[str, str], empty: str) -> list[list[Any]]:

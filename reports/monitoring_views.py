@@ -2,14 +2,12 @@
 with its charts and downloaded as .docx or PDF, a report issued on demand for any period, and the
 unit's daily, weekly and monthly schedules. Another unit's report is a 404; a refusal the 403 page."""
 
-import functools
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,11 +16,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from opinion_ops.errors import NotPermitted
-from opinion_ops.pages import form_service_call, refused_page
-from organizations.models import Organization
+from incidents.selectors import subordinate_unit_ids
+from opinion_ops.pages import View, form_service_call, refused_page
+from organizations.pages import unit_page
 from organizations.policies import UNIT_RULES, unit_allows
-from organizations.roles import user_organization_id
 from reports.forms import MonitoringReportForm, ReportScheduleForm, initial_period
 from reports.models import SCHEDULED_KINDS, Kind, MonitoringReport, ReportSchedule
 from reports.monitoring import monitoring_report_document
@@ -33,41 +30,24 @@ from reports.views import FORMATS
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 30
-View = Callable[..., HttpResponse]
 
 
 def reports_page(rule: str) -> Callable[[View], View]:
     """Signed in and allowed `rule` in their own unit; the view gets the unit id."""
-
-    def decorate(view: View) -> View:
-        @login_required
-        @functools.wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            organization_id = user_organization_id(request.user)
-            if not unit_allows(rule, request.user, organization_id):
-                return refused_page(request, UNIT_RULES[rule].forbidden)
-            try:
-                return view(request, organization_id, *args, **kwargs)
-            except NotPermitted as refusal:
-                return refused_page(request, refusal.message)
-
-        return wrapped
-
-    return decorate
+    return unit_page(
+        lambda user, organization_id: None if unit_allows(rule, user, organization_id) else UNIT_RULES[rule].forbidden
+    )
 
 
 def _report(organization_id: int, pk: int) -> MonitoringReport:
-    report = MonitoringReport.objects.select_related("organization", "created_by").filter(
-        pk=pk, organization_id=organization_id
+    report = (
+        MonitoringReport.objects.select_related("organization", "created_by")
+        .filter(pk=pk, organization_id=organization_id)
+        .first()
     )
-    found = report.first()
-    if found is None:
+    if report is None:
         raise Http404(_("报告不存在或您无权查看。"))
-    return found
-
-
-def _has_subordinates(organization_id: int) -> bool:
-    return Organization.objects.filter(parent_id=organization_id).exists()
+    return report
 
 
 @reports_page("read_monitoring_reports")
@@ -159,7 +139,7 @@ def monitoring_pdf(request: HttpRequest, organization_id: int, pk: int) -> HttpR
 @reports_page("issue_monitoring_reports")
 @require_http_methods(["GET", "POST"])
 def monitoring_new(request: HttpRequest, organization_id: int) -> HttpResponse:
-    subordinates = _has_subordinates(organization_id)
+    subordinates = bool(subordinate_unit_ids(organization_id))
     if request.method == "POST":
         form = MonitoringReportForm(request.POST, organization_id=organization_id, has_subordinates=subordinates)
         if form.is_valid():
@@ -196,7 +176,7 @@ def monitoring_new(request: HttpRequest, organization_id: int) -> HttpResponse:
 @reports_page("read_monitoring_reports")
 @require_http_methods(["GET", "POST"])
 def schedules(request: HttpRequest, organization_id: int) -> HttpResponse:
-    subordinates = _has_subordinates(organization_id)
+    subordinates = bool(subordinate_unit_ids(organization_id))
     may_manage = unit_allows("issue_monitoring_reports", request.user, organization_id)
     saved = {s.kind: s for s in ReportSchedule.objects.filter(organization_id=organization_id)}
     forms = {}

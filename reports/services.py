@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import events
+from incidents.selectors import subordinate_unit_ids
 from opinion_ops.db import retry_on_conflict
 from opinion_ops.errors import DomainError
 from opinion_ops.links import absolute_reverse
@@ -59,10 +60,6 @@ def _groups(organization_id: int, group_ids: list[int]) -> list[int]:
     if ResponseGroup.objects.filter(pk__in=ids, organization_id=organization_id).count() != len(ids):
         raise DomainError(_("接收工作组须为本单位的工作组。"), field="groups")
     return ids
-
-
-def _has_subordinates(organization_id: int) -> bool:
-    return Organization.objects.filter(parent_id=organization_id).exists()
 
 
 def _publish(report: MonitoringReport, users: list[int], groups: list[int]) -> None:
@@ -179,7 +176,7 @@ def monitoring_report_issue(
     assert organization_id is not None  # unit_require refuses a person of no unit
     title, commentary = _checked(kind, start, end, title, commentary)
     assert start is not None and end is not None  # _checked refuses a missing time
-    if includes_subordinates and not _has_subordinates(organization_id):
+    if includes_subordinates and not subordinate_unit_ids(organization_id):
         raise DomainError(_("本单位没有下级单位，不能汇总下级单位。"), field="includes_subordinates")
     users = _members(organization_id, recipients or [], "recipients")
     group_ids = _groups(organization_id, groups or [])
@@ -241,7 +238,7 @@ def report_schedule_save(
         raise DomainError(_("定期报送只有日报、周报和月报。"), field="kind")
     if send_time is None:
         raise DomainError(_("请填写报送时间。"), field="send_time")
-    if includes_subordinates and not _has_subordinates(organization_id):
+    if includes_subordinates and not subordinate_unit_ids(organization_id):
         raise DomainError(_("本单位没有下级单位，不能汇总下级单位。"), field="includes_subordinates")
     users = _members(organization_id, recipients or [], "recipients")
     group_ids = _groups(organization_id, groups or [])
@@ -309,7 +306,7 @@ def _issue_scheduled(schedule: ReportSchedule) -> MonitoringReport | None:
     start, end = period_for(schedule.kind, schedule.next_due_at)
     if MonitoringReport.objects.filter(schedule=schedule, period_start=start).exists():
         return None  # issued already (the row moved on in a transaction that was lost)
-    includes = schedule.includes_subordinates and _has_subordinates(schedule.organization_id)
+    includes = schedule.includes_subordinates and bool(subordinate_unit_ids(schedule.organization_id))
     report = _issue(
         organization=schedule.organization,
         actor=None,
