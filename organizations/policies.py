@@ -48,6 +48,11 @@ def _assessors(actor: Any, organization_id: int) -> bool:
     )
 
 
+def _member_or_admin(actor: Any, organization_id: int) -> bool:
+    """A member of one of the unit's groups, or its administrator (who may issue what they read)."""
+    return is_unit_admin(actor, organization_id) or _member_with_a_role(actor, organization_id)
+
+
 def _member_with_a_role(actor: Any, organization_id: int) -> bool:
     """Anyone in one of the unit's groups (应急工作组成员)."""
     return user_has_role(actor, organization_id, *Role)
@@ -76,8 +81,8 @@ UNIT_RULES: dict[str, UnitRule] = {
         UnitRule(
             "read_monitoring_reports",
             _("查看舆情日报、周报、月报和专报"),
-            _("只有本单位应急工作组成员可以查看舆情报告。"),
-            _member_with_a_role,
+            _("只有本单位应急工作组成员和单位管理员可以查看舆情报告。"),
+            _member_or_admin,
         ),
         UnitRule(
             "issue_monitoring_reports",

@@ -203,6 +203,8 @@ class DocumentTests(SeededDay):
             self.assertEqual(self.client.get(reverse(f"reports:{name}", args=[report.pk])).status_code, 404, name)
         sign_in(self.client, "nina")
         self.assertEqual(self.client.get(reverse("reports:monitoring_list")).status_code, 403)
+        sign_in(self.client, "uma")  # the unit's administrator, in no group: may issue, so may read
+        self.assertEqual(self.client.get(reverse("reports:monitoring_detail", args=[report.pk])).status_code, 200)
         with self.assertRaises(NotPermitted):
             monitoring_report_issue(actor=self.nina, kind=Kind.DAILY, start=DAY, end=DAY + timedelta(hours=1))
 
