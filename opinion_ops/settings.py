@@ -124,6 +124,17 @@ WSGI_APPLICATION = "opinion_ops.wsgi.application"
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # PostgreSQL connections come from a pool per process (psycopg_pool): the Celery workers close
+    # their connection after every task, which without a pool meant a new server process per task.
+    DB_POOL_SIZE = env_int("DB_POOL_SIZE", 10)
+    if DB_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # (the pool keeps them; Django must not)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_SIZE,
+            "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            "max_idle": 300,
+        }
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL is required in production")
 else:

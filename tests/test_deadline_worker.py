@@ -136,3 +136,41 @@ def test_it_delivers_every_reminder_and_miss_exactly_once_across_a_killed_worker
     received = Counter(key for key, _at in WebhookSink.received)
     assert expected <= set(received)
     assert [key for key, count in received.items() if count > 1] == []
+
+
+def _server_sessions() -> int:
+    """Sessions PostgreSQL has opened for this database so far (its statistics, read fresh)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return int(cursor.fetchone()[0])
+
+
+def test_a_worker_keeps_its_database_connections_from_task_to_task(transactional_db: Any) -> None:
+    # Celery closes the task's database connection after every task: without the pool each task
+    # started a PostgreSQL server process of its own, which under load made clocks seconds late.
+    if connection.vendor != "postgresql":
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+    import redis
+    from celery import current_app
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    tmp = Path(tempfile.mkdtemp(prefix="worker-test-"))
+    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": REDIS_URL, "OPINION_OPS_VAR_DIR": str(tmp)}
+    log = tmp / "worker.log"
+    worker = start(["worker", "--pool=threads", "--concurrency=2", "--loglevel=INFO", "--without-gossip"], env, log)
+    tasks = 40
+    try:
+        deadline = time.monotonic() + 60
+        while "ready" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        before = _server_sessions()
+        for _ in range(tasks):
+            current_app.send_task("notifications.tasks.sweep_deliveries_task")
+        while log.read_text().count("sweep_deliveries_task") < 2 * tasks and time.monotonic() < deadline:
+            time.sleep(0.2)
+        opened = _server_sessions() - before
+    finally:
+        process_stop(worker)
+    assert log.read_text().count("succeeded") >= tasks, log
+    assert opened <= 3, f"{opened} database sessions for {tasks} tasks"
