@@ -35,6 +35,7 @@ from analysis.scoring import RiskScorer, pipeline_dump, scorer_for_unit
 from analysis.training import model_fit
 from monitoring.matching.expression import words_split
 from monitoring.models import Mention, SchemeMatch
+from opinion_ops.db import rows_update
 from opinion_ops.errors import DomainError
 from organizations.audit import audit_record
 from organizations.policies import unit_require
@@ -46,6 +47,18 @@ RISK_WORDS_LIMIT = 5_000
 CLUSTER_WORDS_KEPT = 30
 SWEEP_WAIT = timedelta(minutes=1)  # the hook normally does it first
 SWEEP_LOOKBACK = timedelta(days=1)
+# What counting a post in its cluster changes (_cluster_add).
+CLUSTER_COUNTS = (
+    "post_count",
+    "platform_counts",
+    "head_id",
+    "first_seen_at",
+    "last_seen_at",
+    "risk_sum",
+    "risk_max",
+    "negative_count",
+    "risk_words",
+)
 
 
 def settings_locked(organization_id: int) -> AnalysisSettings:
@@ -116,7 +129,13 @@ def _unit_analyse(organization_id: int, post_ids: list[int], now: datetime) -> i
                 by_key[key].append((post_id, its_cluster))
                 if post_id not in signatures:
                     signatures[post_id] = clustering.signature_from(data)
-        clusters: dict[int, Cluster] = {}
+        # The clusters the candidates belong to, locked in one query (in id order); a new cluster is
+        # made in memory under a temporary negative id and inserted with the others at the end.
+        clusters: dict[int, Cluster] = Cluster.objects.select_for_update().in_bulk(
+            sorted({its_cluster for pairs in by_key.values() for _post, its_cluster in pairs})
+        )
+        new_clusters: dict[int, Cluster] = {}
+        counted: set[int] = set()
         analyses: list[PostAnalysis] = []
         bands: list[ClusterBand] = []
         for post, values, keys in prepared:
@@ -131,14 +150,11 @@ def _unit_analyse(organization_id: int, post_ids: list[int], now: datetime) -> i
                         if other is not None:
                             candidates.setdefault(other_id, (other_cluster, other))
                 cluster_id = clustering.best_candidate(values, list(candidates.values()))
-            if cluster_id is None:
-                cluster = Cluster.objects.create(
+            if cluster_id is None or cluster_id not in clusters:  # (or its cluster was purged meanwhile)
+                cluster_id = -1 - len(new_clusters)
+                new_clusters[cluster_id] = clusters[cluster_id] = Cluster(
                     organization_id=organization_id, first_seen_at=seen_at, last_seen_at=seen_at
                 )
-                cluster_id = cluster.pk
-                clusters[cluster.pk] = cluster
-            elif cluster_id not in clusters:
-                clusters[cluster_id] = Cluster.objects.select_for_update().get(pk=cluster_id)
             analysis = PostAnalysis(
                 mention_id=post.pk,
                 organization_id=organization_id,
@@ -153,6 +169,7 @@ def _unit_analyse(organization_id: int, post_ids: list[int], now: datetime) -> i
                 analysed_at=now,
             )
             _cluster_add(clusters[cluster_id], analysis)
+            counted.add(cluster_id)
             analyses.append(analysis)
             # Later posts find this one as a candidate: one post per cluster and band key is enough.
             if values is not None:
@@ -162,10 +179,16 @@ def _unit_analyse(organization_id: int, post_ids: list[int], now: datetime) -> i
                         continue
                     by_key[key].append((post.pk, cluster_id))
                     bands.append(ClusterBand(organization_id=organization_id, key=key, post_id=post.pk))
+        Cluster.objects.bulk_create(new_clusters.values(), batch_size=BATCH)
+        for analysis in analyses:
+            if analysis.cluster_id < 0:
+                analysis.cluster_id = new_clusters[analysis.cluster_id].pk
         PostAnalysis.objects.bulk_create(analyses, batch_size=BATCH)
         ClusterBand.objects.bulk_create(bands, batch_size=BATCH * 5)
-        for cluster in clusters.values():
-            cluster.save()
+        grown = [clusters[cluster_id] for cluster_id in sorted(counted) if cluster_id > 0]
+        for cluster in grown:
+            cluster.updated_at = now  # (auto_now is not applied by bulk_update)
+        rows_update(grown, [*CLUSTER_COUNTS, "updated_at"])
         return len(analyses)
 
 

@@ -5,7 +5,8 @@ one Aho-Corasick pass (monitoring.matching), records each hit with the words tha
 applies each scheme's rule: N matching posts within M minutes, or any post from a watched account.
 A rule that fires raises an alert for the scheme, or — while the scheme has an active (open or
 acknowledged) alert — adds the posts to it instead of raising another (a unique constraint keeps
-one active alert per scheme even when two workers race).
+one active alert per scheme even when two workers race). All the schemes a batch hit are handled
+in one transaction with a fixed number of queries, so a burst of posts never queues behind them.
 
 A raised alert is published as an event carrying its audience — the people on duty now by the
 值班表 (the 舆情监测组 when no one is rostered) and the scheme's own recipients — and the notification
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,7 @@ from monitoring.matching.expression import scheme_node, words_split
 from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, MonitoringSettings, SchemeMatch
 from monitoring.search import search_words
 from monitoring.services import mention_attach
+from opinion_ops.db import rows_update
 from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
 from opinion_ops.links import absolute_reverse
 from organizations.models import GroupMember, ResponseGroup
@@ -138,7 +140,7 @@ def posts_match(post_ids: Iterable[int], now: datetime | None = None) -> dict[st
     by_scheme: dict[int, list[Mention]] = defaultdict(list)
     for hit in hits:
         by_scheme[hit.scheme_id].append(hit.mention)
-    raised = sum(1 for scheme_id, matched in by_scheme.items() if scheme_rule_apply(scheme_id, matched, now))
+    raised = schemes_rules_apply(by_scheme, now)
     if hits and _matched_hooks:
         _matched_hooks_run(list({hit.mention.pk: hit.mention for hit in hits}.values()))
     return {"posts": len(posts), "hits": len(hits), "alerts_raised": raised}
@@ -182,13 +184,12 @@ def _watched(scheme: KeywordScheme) -> set[str]:
     return {handle.casefold() for handle in words_split(scheme.watched_accounts)}
 
 
-def scheme_rule_apply(scheme_id: int, matched: list[Mention], now: datetime) -> bool:
-    """Add the scheme's new matches to its active alert, or raise one if its rule fires. True when
-    an alert was raised."""
-    scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
-    if scheme is None:
-        return False
-    return _scheme_alert(scheme, now, lambda: _rule_reason(scheme, matched, now)) is not None
+def schemes_rules_apply(matched: dict[int, list[Mention]], now: datetime) -> int:
+    """For every scheme a batch of posts hit (scheme id → its posts): add its new matches to its
+    active alert, or raise one if its rule fires. One transaction and a fixed number of queries for
+    the whole batch, however many schemes it hit; returns how many alerts were raised."""
+    schemes = list(KeywordScheme.objects.filter(pk__in=list(matched)).select_related("organization").order_by("pk"))
+    return len(_alerts_raise_or_join(schemes, now, lambda quiet: _rule_reasons(quiet, matched, now)))
 
 
 def scheme_alert_raise(scheme_id: int, reason: str, now: datetime, since: datetime | None = None) -> Alert | None:
@@ -196,79 +197,171 @@ def scheme_alert_raise(scheme_id: int, reason: str, now: datetime, since: dateti
     growth), or add the scheme's new matches to its active alert. The alert takes the scheme's
     matches not in an alert since `since` (default: the scheme's own window). Returns the alert
     raised, None when the matches joined the active one."""
-    scheme = KeywordScheme.objects.filter(pk=scheme_id).first()
-    if scheme is None:
-        return None
-    return _scheme_alert(scheme, now, lambda: reason, since)
+    schemes = list(KeywordScheme.objects.filter(pk=scheme_id).select_related("organization"))
+    raised = _alerts_raise_or_join(schemes, now, lambda quiet: {scheme.pk: reason for scheme in quiet}, since)
+    return raised[0] if raised else None
 
 
-def _scheme_alert(
-    scheme: KeywordScheme, now: datetime, reason_of: Callable[[], str | None], since: datetime | None = None
-) -> Alert | None:
-    """Under the scheme's active alert's lock (and its one-active-alert constraint): add the new
-    matches to the active alert, or raise one when `reason_of()` gives a reason; registered as an
-    incident at once where the scheme asks for it. Returns the alert raised, if any."""
+Reasons = Callable[[list[KeywordScheme]], dict[int, str]]
+
+
+def _alerts_raise_or_join(
+    schemes: list[KeywordScheme], now: datetime, reasons_of: Reasons, since: datetime | None = None
+) -> list[Alert]:
+    """Under the schemes' active alerts' locks (and the one-active-alert constraint): add each
+    scheme's new matches to its active alert, or raise one where `reasons_of(schemes without one)`
+    gives a reason; registered as an incident at once where the scheme asks for it. When another
+    worker raised one of these alerts meanwhile, the constraint refuses ours and the whole batch
+    runs once more, joining it. Returns the alerts raised."""
+    if not schemes:
+        return []
     for attempt in range(2):
         try:
-            with transaction.atomic():
-                active = Alert.objects.select_for_update().filter(scheme=scheme, status__in=Alert.ACTIVE).first()
-                if active is not None:
-                    _alert_add(active, now)
-                    return None
-                reason = reason_of()
-                if reason is None:
-                    return None
-                alert = _alert_raise(scheme, reason[:300], now)
-                if since is not None:  # a rule's window longer than the scheme's: its matches too
-                    earlier = SchemeMatch.objects.filter(scheme=scheme, alert__isnull=True, matched_at__gte=since)
-                    first = earlier.order_by("matched_at").values_list("matched_at", flat=True).first()
-                    added = earlier.update(alert=alert)
-                    if added and first is not None:
-                        alert.post_count += added
-                        alert.first_matched_at = min(alert.first_matched_at, first)
-                        alert.save(update_fields=["post_count", "first_matched_at"])
+            with transaction.atomic(), events.batched():
+                raised = _schemes_alert(schemes, now, reasons_of, since)
             break
-        except IntegrityError:  # another worker raised the scheme's alert first: join it
+        except IntegrityError:
             if attempt:
                 raise
-    else:  # pragma: no cover - the loop always breaks or returns
-        return None
-    if scheme.auto_incident:
-        try:
-            alert_convert(alert_id=alert.pk, actor=None)
-        except DomainError:
-            logger.exception("alert %s could not be registered as an incident automatically", alert.pk)
-    return alert
+    for alert in raised:
+        _auto_convert(alert)
+    return raised
 
 
-def _rule_reason(scheme: KeywordScheme, matched: list[Mention], now: datetime) -> str | None:
-    watched = _watched(scheme)
-    for post in matched:
-        if post.author_handle and post.author_handle.casefold() in watched:
-            return _("重点关注账号“%(who)s”发布了相关信息") % {"who": post.author_handle}
-    since = now - timedelta(minutes=scheme.window_minutes)
-    recent = SchemeMatch.objects.filter(scheme=scheme, matched_at__gte=since, alert__isnull=True).count()
-    if recent >= scheme.threshold_posts:
-        return _("%(m)s 分钟内命中 %(n)s 条信息") % {"m": scheme.window_minutes, "n": recent}
-    return None
-
-
-def _alert_raise(scheme: KeywordScheme, reason: str, now: datetime) -> Alert:
-    since = now - timedelta(minutes=scheme.window_minutes)
-    pending = SchemeMatch.objects.filter(scheme=scheme, matched_at__gte=since, alert__isnull=True)
-    first = pending.order_by("matched_at").values_list("matched_at", flat=True).first() or now
-    alert = Alert.objects.create(
-        organization_id=scheme.organization_id,
-        scheme=scheme,
-        severity=scheme.severity,
-        reason=reason,
-        post_count=0,
-        first_matched_at=first,
-        last_matched_at=now,
+def _schemes_alert(
+    schemes: list[KeywordScheme], now: datetime, reasons_of: Reasons, since: datetime | None
+) -> list[Alert]:
+    """_alerts_raise_or_join's work inside its transaction: the active alerts locked in scheme order
+    (two workers never wait on each other in a circle), the reasons of the schemes without one asked
+    once, the alerts raised in one insert, the matches attached and counted in one statement each."""
+    by_pk = {scheme.pk: scheme for scheme in schemes}
+    active = {
+        alert.scheme_id: alert
+        for alert in Alert.objects.select_for_update()
+        .filter(scheme__in=schemes, status__in=Alert.ACTIVE)
+        .order_by("scheme_id")
+    }
+    quiet = [scheme for scheme in schemes if scheme.pk not in active]
+    reasons = reasons_of(quiet) if quiet else {}
+    raised = Alert.objects.bulk_create(
+        [
+            Alert(
+                organization_id=scheme.organization_id,
+                scheme=scheme,
+                severity=scheme.severity,
+                reason=reasons[scheme.pk][:300],
+                post_count=0,
+                first_matched_at=now,
+                last_matched_at=now,
+            )
+            for scheme in quiet
+            if scheme.pk in reasons
+        ]
     )
-    alert.post_count = pending.update(alert=alert)
-    alert.save(update_fields=["post_count"])
-    users, groups = alert_audience(scheme, now)
+    # An active alert takes the matches since its first one; a new alert those of its scheme's
+    # window, or since `since` when that is earlier (a rule of 研判 with a longer window).
+    starts = {alert.pk: alert.first_matched_at for alert in active.values()}
+    for alert in raised:
+        window = now - timedelta(minutes=by_pk[alert.scheme_id].window_minutes)
+        starts[alert.pk] = min(window, since) if since is not None else window
+    taken = _matches_attach({alert.pk: alert.scheme_id for alert in [*active.values(), *raised]}, starts)
+    changed: list[Alert] = []
+    for alert in active.values():
+        count, _first = taken.get(alert.pk, (0, now))
+        if count:
+            alert.post_count += count
+            alert.last_matched_at = now
+            changed.append(alert)
+    for alert in raised:
+        alert.post_count, alert.first_matched_at = taken.get(alert.pk, (0, now))
+        changed.append(alert)
+    rows_update(changed, ["post_count", "first_matched_at", "last_matched_at"])
+    audiences = alert_audiences([by_pk[alert.scheme_id] for alert in raised], now)
+    for alert in raised:
+        _alert_publish(alert, by_pk[alert.scheme_id], audiences[alert.scheme_id])
+    return raised
+
+
+def _rule_reasons(schemes: list[KeywordScheme], matched: dict[int, list[Mention]], now: datetime) -> dict[int, str]:
+    """Why each scheme's rule fires now (scheme id → reason), for those whose rule does: a watched
+    account among its new posts, or its threshold of matches within its window not in an alert yet."""
+    reasons: dict[int, str] = {}
+    counted: list[KeywordScheme] = []
+    for scheme in schemes:
+        watched = _watched(scheme)
+        author = next(
+            (p.author_handle for p in matched[scheme.pk] if p.author_handle and p.author_handle.casefold() in watched),
+            None,
+        )
+        if author:
+            reasons[scheme.pk] = _("重点关注账号“%(who)s”发布了相关信息") % {"who": author}
+        else:
+            counted.append(scheme)
+    if not counted:
+        return reasons
+    recent = Q()
+    for scheme in counted:
+        recent |= Q(scheme_id=scheme.pk, matched_at__gte=now - timedelta(minutes=scheme.window_minutes))
+    counts = dict(
+        SchemeMatch.objects.filter(recent, alert__isnull=True)
+        .values("scheme_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("scheme_id", "n")
+    )
+    for scheme in counted:
+        if counts.get(scheme.pk, 0) >= scheme.threshold_posts:
+            reasons[scheme.pk] = _("%(m)s 分钟内命中 %(n)s 条信息") % {
+                "m": scheme.window_minutes,
+                "n": counts[scheme.pk],
+            }
+    return reasons
+
+
+def _matches_attach(schemes: dict[int, int], since: dict[int, datetime]) -> dict[int, tuple[int, datetime]]:
+    """Attach to each alert (alert id → its scheme id) its scheme's matches not in an alert yet,
+    matched since `since[alert]`: one UPDATE … FROM (VALUES …) for them all. Returns, per alert
+    that took any, how many it took and the earliest one's time."""
+    if not schemes:
+        return {}
+    quote = connection.ops.quote_name
+    table = quote(SchemeMatch._meta.db_table)
+    values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS bigint), %s)"] * len(schemes))
+    params: list[Any] = []
+    for alert_id, scheme_id in schemes.items():
+        params += [alert_id, scheme_id, connection.ops.adapt_datetimefield_value(since[alert_id])]
+    sql = (  # the names are the model's own, every value a parameter
+        f"WITH v(alert, scheme, since) AS (VALUES {values}) "  # noqa: S608
+        f"UPDATE {table} SET {quote('alert_id')} = v.alert FROM v "
+        f"WHERE {table}.{quote('scheme_id')} = v.scheme AND {table}.{quote('alert_id')} IS NULL "
+        f"AND {table}.{quote('matched_at')} >= v.since "
+        f"RETURNING {table}.{quote('alert_id')}, {table}.{quote('matched_at')}"
+    )
+    field = SchemeMatch._meta.get_field("matched_at")
+    converters = connection.ops.get_db_converters(field.get_col(SchemeMatch._meta.db_table))
+    taken: dict[int, tuple[int, datetime]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for alert_id, matched_at in cursor.fetchall():
+            for converter in converters:
+                matched_at = converter(matched_at, field, connection)
+            count, first = taken.get(alert_id, (0, matched_at))
+            taken[alert_id] = (count + 1, min(first, matched_at))
+    return taken
+
+
+def _auto_convert(alert: Alert) -> None:
+    """登记为舆情 at once where the alert's scheme asks for it (after the alert is committed)."""
+    if not alert.scheme.auto_incident:
+        return
+    try:
+        alert_convert(alert_id=alert.pk, actor=None)
+    except DomainError:
+        logger.exception("alert %s could not be registered as an incident automatically", alert.pk)
+
+
+def _alert_publish(alert: Alert, scheme: KeywordScheme, audience: tuple[list[int], list[int]]) -> None:
+    users, groups = audience
     events.publish(
         events.ALERT_RAISED,
         {
@@ -277,7 +370,7 @@ def _alert_raise(scheme: KeywordScheme, reason: str, now: datetime) -> Alert:
             "alert_id": alert.pk,
             "scheme": scheme.name,
             "severity": scheme.get_severity_display(),
-            "reason": reason,
+            "reason": alert.reason,
             "post_count": alert.post_count,
             "users": users,
             "groups": groups,
@@ -285,18 +378,6 @@ def _alert_raise(scheme: KeywordScheme, reason: str, now: datetime) -> Alert:
             "key": f"alert:{alert.pk}:raised",
         },
     )
-    return alert
-
-
-def _alert_add(alert: Alert, now: datetime) -> None:
-    added = SchemeMatch.objects.filter(
-        scheme_id=alert.scheme_id, alert__isnull=True, matched_at__gte=alert.first_matched_at
-    )
-    count = added.update(alert=alert)
-    if count:
-        alert.post_count += count
-        alert.last_matched_at = now
-        alert.save(update_fields=["post_count", "last_matched_at"])
 
 
 def on_duty(organization_id: int, at: datetime) -> list[int]:
@@ -309,25 +390,47 @@ def on_duty(organization_id: int, at: datetime) -> list[int]:
     )
 
 
-def alert_audience(scheme: KeywordScheme, at: datetime) -> tuple[list[int], list[int]]:
-    """(people, groups) an alert of the scheme reaches: those on duty, else the 舆情监测组; and the
-    scheme's own recipients."""
-    users = on_duty(scheme.organization_id, at)
-    groups: list[int] = []
-    if not users:  # the group's members and its chat channels
-        groups = list(
-            ResponseGroup.objects.filter(
-                organization_id=scheme.organization_id, kind=ResponseGroup.Kind.MONITORING
-            ).values_list("pk", flat=True)
-        )
-        users = list(
-            GroupMember.objects.filter(group_id__in=groups, user__is_active=True)
-            .order_by("user_id")
-            .values_list("user_id", flat=True)
-            .distinct()
-        )
-    users += [pk for pk in scheme.recipients.values_list("pk", flat=True) if pk not in users]
-    return users, groups
+def alert_audiences(schemes: list[KeywordScheme], at: datetime) -> dict[int, tuple[list[int], list[int]]]:
+    """(people, groups) an alert of each scheme reaches (scheme id → them), in at most four queries:
+    those on duty in its unit, else the unit's 舆情监测组; and the scheme's own recipients."""
+    if not schemes:
+        return {}
+    units = {scheme.organization_id for scheme in schemes}
+    rostered: dict[int, set[int]] = defaultdict(set)
+    for unit_id, user_id in DutyShift.objects.filter(
+        organization_id__in=units, starts_at__lte=at, ends_at__gt=at
+    ).values_list("organization_id", "user_id"):
+        rostered[unit_id].add(user_id)
+    unit_groups: dict[int, list[int]] = defaultdict(list)
+    members: dict[int, set[int]] = defaultdict(set)
+    unrostered = units - rostered.keys()
+    if unrostered:  # the group's members and its chat channels
+        for unit_id, group_id in (
+            ResponseGroup.objects.filter(organization_id__in=unrostered, kind=ResponseGroup.Kind.MONITORING)
+            .order_by("pk")
+            .values_list("organization_id", "pk")
+        ):
+            unit_groups[unit_id].append(group_id)
+        group_unit = {group_id: unit_id for unit_id, ids in unit_groups.items() for group_id in ids}
+        for group_id, user_id in GroupMember.objects.filter(group_id__in=group_unit, user__is_active=True).values_list(
+            "group_id", "user_id"
+        ):
+            members[group_unit[group_id]].add(user_id)
+    recipients: dict[int, list[int]] = defaultdict(list)
+    through = KeywordScheme.recipients.through
+    for scheme_id, user_id in (
+        through.objects.filter(keywordscheme_id__in=[scheme.pk for scheme in schemes])
+        .order_by("user_id")
+        .values_list("keywordscheme_id", "user_id")
+    ):
+        recipients[scheme_id].append(user_id)
+    audiences = {}
+    for scheme in schemes:
+        unit_id = scheme.organization_id
+        users = sorted(rostered[unit_id] if unit_id in rostered else members[unit_id])
+        users += [pk for pk in recipients[scheme.pk] if pk not in users]
+        audiences[scheme.pk] = (users, list(unit_groups[unit_id]))
+    return audiences
 
 
 # --- what people do with an alert

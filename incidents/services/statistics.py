@@ -21,10 +21,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from incidents import events
 from incidents.models import Incident, UnitStatistics
 from incidents.selectors import incidents_over_time, median_minutes_to_first_response, on_time_rates
 
 LEASE = timedelta(minutes=2)
+# Events that change no incident or clock (a keyword alert, a monitoring report issued): a flood of
+# alerts must not cost a write each.
+OUTSIDE_STATISTICS = frozenset({events.ALERT_RAISED, events.MONITORING_REPORT_ISSUED})
 
 
 def _max_age() -> timedelta:
@@ -68,6 +72,8 @@ def unit_statistics_current(organization_id: int) -> UnitStatistics:
 def unit_statistics_mark_due(event: str, payload: dict[str, Any]) -> None:
     """Event listener (after commit): a change to a unit's incidents or clocks makes its statistics
     due now. One conditional UPDATE that writes nothing when they are due already."""
+    if event in OUTSIDE_STATISTICS:
+        return
     organization_id = payload.get("organization_id")
     if organization_id is None and payload.get("incident_id") is not None:
         organization_id = (
