@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 # Live-server browser tests run Django's sync ORM from Playwright's event loop thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -14,6 +15,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Two-factor sign-in is off unless a test turns it on (override_settings(TWO_FACTOR_REQUIRED=True)).
     settings.TWO_FACTOR_REQUIRED = False
     _flush_past_append_only_triggers()
+    _test_database_dropped_whoever_is_connected()
 
 
 def _flush_past_append_only_triggers() -> None:
@@ -28,6 +30,27 @@ def _flush_past_append_only_triggers() -> None:
         execute_sql_flush(self, ["SET LOCAL session_replication_role = replica", *sql_list])
 
     DatabaseOperations.execute_sql_flush = flush  # type: ignore[method-assign,assignment]
+
+
+def _test_database_dropped_whoever_is_connected() -> None:
+    """A browser test runs inside Playwright's sync API, in a context of its own: the pooled
+    connection it took is one the teardown can neither see nor hand back, and PostgreSQL refuses to
+    drop a database someone is connected to. Their sessions are ended first."""
+    from django.db.backends.postgresql import creation
+
+    creation_class: Any = creation.DatabaseCreation  # (the stubs know neither method used here)
+    destroy = creation_class._destroy_test_db
+
+    def destroy_after_ending_sessions(self: Any, test_database_name: str, verbosity: int) -> None:
+        self.connection.close_pool()
+        with self._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [test_database_name],
+            )
+        destroy(self, test_database_name, verbosity)
+
+    creation_class._destroy_test_db = destroy_after_ending_sessions
 
 
 @pytest.fixture(autouse=True)
