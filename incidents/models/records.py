@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -53,6 +54,8 @@ class Assessment(models.Model):
         verbose_name = _("研判意见")
         verbose_name_plural = _("研判意见")
         ordering = ["created_at", "id"]
+        # An incident's latest assessment (the leader's 发布预警 list reads it per incident).
+        indexes = [models.Index(fields=["incident", "-created_at", "-id"], name="assessment_incident_latest")]
 
     def __str__(self) -> str:
         return f"{self.incident} · {self.get_risk_display()}"
@@ -288,6 +291,14 @@ class Statement(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("公开回应")
         verbose_name_plural = _("公开回应")
         ordering = ["-created_at", "id"]
+        # The statements waiting for someone (the dashboard's lists): a few among all ever written.
+        indexes = [
+            models.Index(
+                fields=["status", "created_at", "id"],
+                condition=Q(status__in=["legal_review", "submitted", "rejected", "approved"]),
+                name="statement_waiting",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
