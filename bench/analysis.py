@@ -37,12 +37,14 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.figures import per_second, say  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_ops.settings")
 os.environ.setdefault("DEBUG", "false")
 
@@ -52,19 +54,6 @@ GOAL_PRECISION = 0.98
 GOAL_DEFAULT_F1 = 0.60
 GOAL_TRAINED_ACCURACY = 0.90
 DATASET = ROOT / "analysis" / "data" / "weibo_style_labelled.csv"
-
-
-def _rate(run: Callable[[], object], count: int, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return count / best
-
-
-def _say(key: str, value: Any, meaning: str) -> None:
-    print(f"  {key}={value}: {meaning}")
 
 
 def section_pipeline(args: argparse.Namespace) -> dict[str, Any]:
@@ -92,8 +81,8 @@ def section_pipeline(args: argparse.Namespace) -> dict[str, Any]:
             index.add(text)
             scorer.score(f"{title}\n{text}")
 
-    matching_rate = _rate(matching, total)
-    pipeline_rate = _rate(whole, total)
+    matching_rate = per_second(matching, total)
+    pipeline_rate = per_second(whole, total)
     index = MemoryBandIndex()
     clusters = len({index.add(text) for _u, _t, text in posts})
     print(
@@ -101,8 +90,8 @@ def section_pipeline(args: argparse.Namespace) -> dict[str, Any]:
         f"score {pipeline_rate:,.0f} posts/s (every post clustered and scored; {clusters} clusters) — goal >= "
         f"{GOAL_PIPELINE:,}: {'met' if pipeline_rate >= GOAL_PIPELINE else 'NOT met'}"
     )
-    _say("pipeline_posts_per_s", round(pipeline_rate), "posts a second through the whole pipeline, one core")
-    _say("matching_posts_per_s", round(matching_rate), "posts a second through matching alone")
+    say("pipeline_posts_per_s", round(pipeline_rate), "posts a second through the whole pipeline, one core")
+    say("matching_posts_per_s", round(matching_rate), "posts a second through matching alone")
     return {"pipeline_posts_per_s": round(pipeline_rate), "matching_posts_per_s": round(matching_rate)}
 
 
@@ -306,8 +295,8 @@ def section_clusters(args: argparse.Namespace) -> dict[str, Any]:
         f"{precision:.4f} (goal >= {GOAL_PRECISION}): "
         f"{'met' if recall >= GOAL_RECALL and precision >= GOAL_PRECISION else 'NOT met'}"
     )
-    _say("cluster_recall", round(recall, 4), "pairs of one original's posts that were put in one cluster")
-    _say("cluster_precision", round(precision, 4), "pairs put in one cluster that come from one original")
+    say("cluster_recall", round(recall, 4), "pairs of one original's posts that were put in one cluster")
+    say("cluster_precision", round(precision, 4), "pairs put in one cluster that come from one original")
     return {
         "cluster_posts": len(posts),
         "cluster_truth": originals,
@@ -346,8 +335,8 @@ def section_scorer(args: argparse.Namespace) -> dict[str, Any]:
         "  (the lexicon and the dataset were written by the same person, and the lexicon was extended after"
         " reading the default scorer's misses on this set: its figures here are optimistic)"
     )
-    _say("default_negative_f1", round(default_f1, 4), "the default scorer's negative-class F1 on the whole set")
-    _say("trained_accuracy", round(trained["accuracy"], 4), "a trained model's accuracy on the held-out fifth")
+    say("default_negative_f1", round(default_f1, 4), "the default scorer's negative-class F1 on the whole set")
+    say("trained_accuracy", round(trained["accuracy"], 4), "a trained model's accuracy on the held-out fifth")
     return {
         "scored_posts": len(data.texts),
         "default_accuracy": everything["accuracy"],

@@ -63,6 +63,9 @@ from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.figures import per_second, say  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opinion_ops.settings")
 # The end-to-end and search sections recreate this database (its name must contain "bench") and
 # flush this Redis db; the matching section touches neither.
@@ -256,21 +259,6 @@ def generate_posts(
     return posts
 
 
-def _rate(run: Callable[[], object], count: int, repeat: int = 3) -> float:
-    """Items per second of the fastest of `repeat` runs: the machine is shared, the slower runs measure
-    the neighbours."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return count / best
-
-
-def _say(key: str, value: Any, meaning: str) -> None:
-    print(f"  {key}={value}: {meaning}")
-
-
 def section_matching(args: argparse.Namespace) -> dict[str, Any]:
     import django
 
@@ -292,11 +280,11 @@ def section_matching(args: argparse.Namespace) -> dict[str, Any]:
     patterns = len(matcher._pids)
     print(f"Matcher built in {build_ms:.0f} ms: {patterns} distinct terms, {len(matcher.rejected)} schemes rejected")
 
-    normalise_rate = _rate(lambda: [(text_normalize(t), text_normalize(x)) for _, t, x in posts], total)
+    normalise_rate = per_second(lambda: [(text_normalize(t), text_normalize(x)) for _, t, x in posts], total)
     results = [matcher.match_all(t, x) for _, t, x in posts]
-    rate = _rate(lambda: [matcher.match_all(t, x) for _, t, x in posts], total)
+    rate = per_second(lambda: [matcher.match_all(t, x) for _, t, x in posts], total)
     matched = sum(1 for found in results if found)
-    unit_rate = _rate(lambda: [matcher.match(u, t, x) for u, t, x in posts], total)
+    unit_rate = per_second(lambda: [matcher.match(u, t, x) for u, t, x in posts], total)
     print(
         f"match_all: {rate:,.0f} posts/s, {matched / total:.1%} of posts matched; "
         f"match (own unit): {unit_rate:,.0f} posts/s; normalisation alone: {normalise_rate:,.0f} posts/s "
@@ -305,12 +293,14 @@ def section_matching(args: argparse.Namespace) -> dict[str, Any]:
 
     sample = posts[:subset]
     naive = [naive_match_all(schemes, unit_exclusions, t, x) for _, t, x in sample]
-    naive_rate = _rate(lambda: [naive_match_all(schemes, unit_exclusions, t, x) for _, t, x in sample], subset, 2)
+    naive_rate = per_second(lambda: [naive_match_all(schemes, unit_exclusions, t, x) for _, t, x in sample], subset, 2)
     by_unit: dict[int, list[Any]] = {}
     for scheme in schemes:
         by_unit.setdefault(scheme.unit_id, []).append(scheme)
     naive_unit = [naive_match(by_unit[u], unit_exclusions, u, t, x) for u, t, x in sample]
-    naive_unit_rate = _rate(lambda: [naive_match(by_unit[u], unit_exclusions, u, t, x) for u, t, x in sample], subset)
+    naive_unit_rate = per_second(
+        lambda: [naive_match(by_unit[u], unit_exclusions, u, t, x) for u, t, x in sample], subset
+    )
     disagree = sum(1 for i in range(subset) if naive[i] != results[i])
     disagree += sum(1 for i, (u, t, x) in enumerate(sample) if naive_unit[i] != matcher.match(u, t, x))
     print(
@@ -334,8 +324,8 @@ def section_matching(args: argparse.Namespace) -> dict[str, Any]:
         f"goal >= {GOAL_POSTS_PER_S:,} posts/s and >= {GOAL_SPEEDUP}x the baseline: "
         f"{'met' if met else 'NOT met'} ({rate:,.0f} posts/s, {speedup:.0f}x)"
     )
-    _say("posts_per_s", round(rate), "posts a second through Matcher.match_all over 1,000 schemes, in-process")
-    _say("speedup", round(speedup, 1), "match_all over one Python regex per scheme on the same posts")
+    say("posts_per_s", round(rate), "posts a second through Matcher.match_all over 1,000 schemes, in-process")
+    say("speedup", round(speedup, 1), "match_all over one Python regex per scheme on the same posts")
     return {
         "posts_per_s": round(rate),
         "speedup": round(speedup, 1),
@@ -470,19 +460,19 @@ def section_ingest(args: argparse.Namespace) -> dict[str, Any]:
         f"after {(last.timestamp() - started) if last else float('nan'):.1f} s",
         flush=True,
     )
-    _say(
+    say(
         "ingest_api_per_s",
         _whole(rate),
         "posts a second through POST /api/v1/posts/ingest/ (batches of "
         f"{BATCH}, 4 clients, gunicorn with 2 workers, token scope ingest), first request to last answer",
     )
-    _say(
+    say(
         "ingest_matched_per_s",
         _whole(pipeline),
         "the same posts segmented, matched and alerted by the monitor worker: first request to the last post matched",
     )
-    _say("ingest_request_p99_ms", _whole(percentile(request_ms, 99)), "one batch request, 99th percentile")
-    _say(
+    say("ingest_request_p99_ms", _whole(percentile(request_ms, 99)), "one batch request, 99th percentile")
+    say(
         "match_task_ms_per_post",
         round(task_ms_per_post, 2),
         f"a matching task's own time per post ({len(tasks)} tasks as the monitor logged them, 4 threads in one "
@@ -552,13 +542,13 @@ def section_feeds(args: argparse.Namespace) -> dict[str, Any]:
         + (f"; a feed failed: {failed[0]}" if failed else ""),
         flush=True,
     )
-    _say(
+    say(
         "feed_posts_per_s",
         _whole(rate),
         "posts a second from the feeds falling due to every post stored "
         "(sweeper claims, monitor fetches and ingests; includes up to one 1 s sweep tick)",
     )
-    _say("feed_matched_per_s", _whole(matched_rate), "the same, to every post matched")
+    say("feed_matched_per_s", _whole(matched_rate), "the same, to every post matched")
     return {"feeds": feeds, "feed_posts_per_s": _whole(rate), "feed_matched_per_s": _whole(matched_rate)}
 
 
@@ -617,14 +607,14 @@ def section_load(args: argparse.Namespace) -> dict[str, Any]:
         flush=True,
     )
     alert_p99 = percentile(alerts, 99) if not missing else float("inf")
-    _say(
+    say(
         "alert_p50_s / alert_p99_s",
         f"{percentile(alerts, 50):.2f} / {alert_p99:.2f}",
         "a probe post's "
         "captured_at to its alert raised with the notification written, under the ingest load "
         f"(goal p99 <= {GOAL_ALERT_P99_S:.0f} s: {'met' if alert_p99 <= GOAL_ALERT_P99_S else 'NOT met'})",
     )
-    _say(
+    say(
         "clock_p99_ratio",
         f"{ratio:.2f}",
         "reminder lateness p99 at the webhook stand-in with the ingest "
@@ -729,7 +719,7 @@ def section_search(args: argparse.Namespace) -> dict[str, Any]:
         ),
         flush=True,
     )
-    _say(
+    say(
         "search_p95_ms",
         round(p95, 1),
         "monitoring.search.posts_search (first page of 50, newest first) over "
