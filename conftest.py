@@ -14,6 +14,8 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Two-factor sign-in is off unless a test turns it on (override_settings(TWO_FACTOR_REQUIRED=True)).
     settings.TWO_FACTOR_REQUIRED = False
+    # Every compiled query (opinion_ops.db.compiled) is also built afresh and compared.
+    settings.COMPILED_QUERIES_VERIFY = True
     _flush_past_append_only_triggers()
     _test_database_dropped_whoever_is_connected()
 

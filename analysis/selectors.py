@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from analysis.models import Cluster, PostAnalysis, PostLabel, RiskLabel, SchemeRiskRules, ScorerModel
 from monitoring.models import KeywordScheme, Mention
+from opinion_ops.db import compiled
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,21 @@ class ClusterCounts:
     analysed: int  # posts with a cluster (the others are still waiting for analysis)
 
 
+def _counted() -> dict[str, Count]:
+    """What ClusterCounts counts of a set of posts (new expressions for each query)."""
+    return {
+        "posts": Count("pk", distinct=True),
+        "analysed": Count("analysis", distinct=True),
+        "clusters": Count("analysis__cluster", distinct=True),
+    }
+
+
+def _counts_of(row: dict[str, Any]) -> ClusterCounts:
+    return ClusterCounts(posts=row["posts"], clusters=row["clusters"], analysed=row["analysed"])
+
+
 def _counts(posts: QuerySet[Mention]) -> ClusterCounts:
-    found = posts.aggregate(
-        posts=Count("pk", distinct=True),
-        analysed=Count("analysis", distinct=True),
-        clusters=Count("analysis__cluster", distinct=True),
-    )
-    return ClusterCounts(posts=found["posts"], clusters=found["clusters"], analysed=found["analysed"])
+    return _counts_of(posts.aggregate(**_counted()))
 
 
 def alert_cluster_counts(*, organization_id: int, alert_id: int) -> ClusterCounts:
@@ -41,31 +50,45 @@ def alerts_cluster_counts(*, organization_id: int, alert_ids: list[int]) -> dict
     rows = (
         Mention.objects.filter(organization_id=organization_id, matches__alert_id__in=alert_ids)
         .values("matches__alert_id")
-        .annotate(
-            posts=Count("pk", distinct=True),
-            analysed=Count("analysis", distinct=True),
-            clusters=Count("analysis__cluster", distinct=True),
-        )
+        .annotate(**_counted())
     )
-    found = {
-        row["matches__alert_id"]: ClusterCounts(posts=row["posts"], clusters=row["clusters"], analysed=row["analysed"])
-        for row in rows
-    }
+    found = {row["matches__alert_id"]: _counts_of(row) for row in rows}
     return {pk: found.get(pk, ClusterCounts(0, 0, 0)) for pk in alert_ids}
 
 
+@compiled
+def _incident_counts(organization_id: int, incident_id: int) -> QuerySet[Mention, dict[str, Any]]:
+    # Grouped by the unit the filter names: one row, or none without posts (aggregate() cannot be compiled).
+    return (
+        Mention.objects.filter(organization_id=organization_id, incident_id=incident_id)
+        .values("organization_id")
+        .annotate(**_counted())
+        .order_by()
+    )
+
+
 def incident_cluster_counts(*, organization_id: int, incident_id: int) -> ClusterCounts:
-    return _counts(Mention.objects.filter(organization_id=organization_id, incident_id=incident_id))
+    found = _incident_counts(organization_id, incident_id)
+    return _counts_of(found[0]) if found else ClusterCounts(posts=0, clusters=0, analysed=0)
 
 
-def incident_clusters(*, organization_id: int, incident_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The clusters of an incident's posts, the largest first: the cluster, its posts in the incident."""
-    rows = list(
+@compiled
+def _incident_cluster_sizes(
+    organization_id: int, incident_id: int, *, limit: int
+) -> QuerySet[PostAnalysis, dict[str, Any]]:
+    return (
         PostAnalysis.objects.filter(organization_id=organization_id, mention__incident_id=incident_id)
         .values("cluster_id")
         .annotate(in_incident=Count("pk"))
         .order_by("-in_incident", "cluster_id")[:limit]
     )
+
+
+def incident_clusters(*, organization_id: int, incident_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The clusters of an incident's posts, the largest first: the cluster, its posts in the incident."""
+    rows = _incident_cluster_sizes(organization_id, incident_id, limit=limit)
+    if not rows:
+        return []
     clusters = Cluster.objects.select_related("head").in_bulk([row["cluster_id"] for row in rows])
     return [
         {"cluster": clusters[row["cluster_id"]], "in_incident": row["in_incident"]}
@@ -227,17 +250,24 @@ def cluster_heat(*, cluster: Cluster, window_minutes: int = 60, windows: int = 2
 INCIDENT_WINDOWS = 24
 
 
+@compiled
+def _incident_hours(organization_id: int, incident_id: int) -> QuerySet[PostAnalysis, dict[str, Any]]:
+    """The incident's analysed posts counted by the hour (all and negative ones)."""
+    return (
+        PostAnalysis.objects.filter(organization_id=organization_id, mention__incident_id=incident_id)
+        .annotate(hour=TruncHour("seen_at"))
+        .values("hour")
+        .annotate(n=Count("pk"), negative=Count("pk", filter=Q(risk_label=RiskLabel.NEGATIVE)))
+        .order_by("hour")
+    )
+
+
 def incident_heat(*, organization_id: int, incident_id: int, now: datetime | None = None) -> Heat | None:
     """The heat of the posts attached to an incident, from its first post to now, in 24 windows of
     whole hours; counted by the hour in the database, so its cost follows the hours, not the posts.
     None when no attached post is analysed yet."""
     posts = PostAnalysis.objects.filter(organization_id=organization_id, mention__incident_id=incident_id)
-    hourly = list(
-        posts.annotate(hour=TruncHour("seen_at"))
-        .values("hour")
-        .annotate(n=Count("pk"), negative=Count("pk", filter=Q(risk_label=RiskLabel.NEGATIVE)))
-        .order_by("hour")
-    )
+    hourly = _incident_hours(organization_id, incident_id)
     if not hourly:
         return None
     first, last = hourly[0]["hour"], hourly[-1]["hour"] + timedelta(hours=1)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from drills.models import Drill, Scenario
 from incidents.models import EmergencyPlan
+from opinion_ops.db import compiled
 
 
 def scenarios_of_unit(organization_id: int) -> QuerySet[Scenario]:
@@ -35,14 +36,12 @@ def drill_get(organization_id: int, pk: int) -> Drill:
     return drill
 
 
-def drill_due(organization_id: int, now: datetime | None = None) -> dict[str, Any] | None:
-    """When the unit's next drill is due under its active plan (every N months from the last
-    finished drill; at once if none has finished) and the next one scheduled, in one query.
-    None when the plan sets no drill interval."""
-    now = now or timezone.now()
+@compiled
+def _drill_facts(organization_id: int) -> QuerySet[EmergencyPlan, dict[str, Any]]:
+    """The active plan's drill interval, with its unit's last finished and next scheduled drills."""
     finished = Drill.objects.filter(organization_id=OuterRef("organization_id"), status=Drill.Status.FINISHED)
     scheduled = Drill.objects.filter(organization_id=OuterRef("organization_id"), status=Drill.Status.SCHEDULED)
-    row = (
+    return (
         EmergencyPlan.objects.filter(organization_id=organization_id, status=EmergencyPlan.Status.ACTIVE)
         .annotate(
             last_finished_at=Subquery(finished.order_by("-finished_at").values("finished_at")[:1]),
@@ -51,8 +50,17 @@ def drill_due(organization_id: int, now: datetime | None = None) -> dict[str, An
             next_starts_at=Subquery(scheduled.order_by("starts_at").values("starts_at")[:1]),
         )
         .values("drill_interval_months", "last_finished_at", "last_drill_id", "next_drill_id", "next_starts_at")
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+def drill_due(organization_id: int, now: datetime | None = None) -> dict[str, Any] | None:
+    """When the unit's next drill is due under its active plan (every N months from the last
+    finished drill; at once if none has finished) and the next one scheduled, in one query.
+    None when the plan sets no drill interval."""
+    now = now or timezone.now()
+    found = _drill_facts(organization_id)
+    row = found[0] if found else None
     if row is None or not row["drill_interval_months"]:
         return None
     months = row["drill_interval_months"]

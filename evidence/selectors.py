@@ -7,16 +7,22 @@ from django.db.models import QuerySet
 from evidence.models import Evidence
 from incidents.models import Incident
 from incidents.selectors import incidents_visible_to
+from opinion_ops.db import compiled
 
 
 def evidence_visible_to(user: Any) -> QuerySet[Evidence]:
     return Evidence.objects.filter(incident__in=incidents_visible_to(user).values("pk"))
 
 
-def evidence_of_incident(incident: Incident) -> list[Evidence]:
-    """The incident's attachments, oldest first, with what the page shows of each, in one query."""
-    return list(
-        Evidence.objects.filter(incident=incident)
+@compiled
+def _of_incident(incident_id: int) -> QuerySet[Evidence]:
+    return (
+        Evidence.objects.filter(incident_id=incident_id)
         .select_related("uploaded_by", "report", "mention", "withdrawal", "withdrawal__withdrawn_by")
         .order_by("uploaded_at", "id")
     )
+
+
+def evidence_of_incident(incident: Incident) -> list[Evidence]:
+    """The incident's attachments, oldest first, with what the page shows of each, in one query."""
+    return _of_incident(incident.pk)

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Q, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.models import Approval, Incident, Report, StatementVersion, TimelineEntry
 from incidents.models.chain import APPROVAL_KEY, GENESIS, report_content_sha256, text_sha256
+from opinion_ops.db import compiled
 
 CONTENT_CHANGED = "content_changed"
 ENTRY_MISSING = "entry_missing"
@@ -274,8 +275,9 @@ def _approval_breaks(
     return breaks
 
 
-def _unattested(incident_id: int) -> list[tuple[int, str]]:
-    """Decided versions and signed reports that no approval attests (one query)."""
+@compiled
+def _unattested(incident_id: int) -> QuerySet[StatementVersion, tuple[int, str]]:
+    """Decided versions and signed reports that no approval attests (one query): (pk, "version" or "report")."""
     versions = (
         StatementVersion.objects.filter(statement__incident_id=incident_id, approvals__isnull=True)
         .filter(~Q(decision="") | Q(decided_by__isnull=False) | Q(decided_at__isnull=False))
@@ -290,7 +292,12 @@ def _unattested(incident_id: int) -> list[tuple[int, str]]:
         .order_by()
         .values_list("pk", "subject")
     )
-    return list(versions.union(reports, all=True))
+    return versions.union(reports, all=True)
+
+
+@compiled
+def _approvals(incident_id: int) -> QuerySet[Approval]:
+    return Approval.objects.filter(incident_id=incident_id).select_related("statement_version", "report").order_by("id")
 
 
 def incident_record_verify(*, incident: Incident, entries: list[TimelineEntry] | None = None) -> RecordCheck:
@@ -300,9 +307,7 @@ def incident_record_verify(*, incident: Incident, entries: list[TimelineEntry] |
         entries = list(TimelineEntry.objects.filter(incident_id=incident.pk).order_by("seq", "id"))
     else:
         entries = sorted(entries, key=lambda entry: (entry.seq, entry.pk))
-    approvals = list(
-        Approval.objects.filter(incident_id=incident.pk).select_related("statement_version", "report").order_by("id")
-    )
+    approvals = _approvals(incident.pk)
     found = _chain_breaks(entries) + _approval_breaks(approvals, entries, _unattested(incident.pk))
     # Chain order; breaks that belong to no entry (sealed approvals, unattested decisions) last.
     ordered = sorted(enumerate(found), key=lambda item: (item[1].seq is None, item[1].seq or 0, item[0]))

@@ -46,15 +46,31 @@ from incidents.models import (
 )
 from incidents.models.incident import URGENCY_CLOSED, URGENCY_DUE_MINUTE
 from incidents.policies import LEGAL_REVIEWERS, PUBLISHERS
+from opinion_ops.db import compiled
 from organizations.models import GroupMember, Organization, ResponseGroup
 from organizations.roles import Role, user_organization, user_organization_id
+
+
+@compiled
+def _subordinates(organization_id: int) -> QuerySet[Organization, int]:
+    return Organization.objects.filter(parent_id=organization_id).values_list("pk", flat=True)
 
 
 def subordinate_unit_ids(organization_id: int | None) -> list[int]:
     """The units directly below this one (下级单位)."""
     if organization_id is None:
         return []
-    return list(Organization.objects.filter(parent_id=organization_id).values_list("pk", flat=True))
+    return _subordinates(organization_id)
+
+
+def user_subordinate_unit_ids(user: Any) -> list[int]:
+    """The units directly below the user's unit, read once per request (the user object lives as
+    long as the request)."""
+    subordinates = getattr(user, "_subordinate_unit_ids", None)
+    if subordinates is None:
+        subordinates = subordinate_unit_ids(user_organization_id(user))
+        user._subordinate_unit_ids = subordinates
+    return subordinates  # type: ignore[no-any-return]
 
 
 PERSON_FIELDS = ("username", "first_name", "last_name")
@@ -95,11 +111,7 @@ def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> Qu
     if organization_id is None:
         return Incident.objects.none()
     if subordinates is None:
-        # Read once per request: the user object lives as long as the request.
-        subordinates = getattr(user, "_subordinate_unit_ids", None)
-        if subordinates is None:
-            subordinates = subordinate_unit_ids(organization_id)
-            user._subordinate_unit_ids = subordinates
+        subordinates = user_subordinate_unit_ids(user)
     return Incident.objects.filter(unit_and_reported_up(organization_id, subordinates))
 
 
@@ -268,10 +280,8 @@ WAITING_STATEMENT_FIELDS = (
 CARD_VERSION_FIELDS = ("statement", "number", "text")
 
 
-def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Statement]]:
-    """Statements waiting for this user, oldest first, at most WAITING_LIMIT per list: 法律审核, approval,
-    sent back to their drafter, publishing. A statement has one status, so the lists never share one
-    and are read in one query (numbered per status); versions come along for the approval cards."""
+def _statement_lists(user_id: int, roles: frozenset[Role]) -> dict[str, tuple[str, Q]]:
+    """The lists of statements waiting for someone with these roles: each its status and condition."""
     four_eyes = Q(incident__plan__four_eyes=True)
     lists: dict[str, tuple[str, Q]] = {}
     if roles & set(LEGAL_REVIEWERS):
@@ -280,19 +290,25 @@ def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role])
         # 审定回避: a leader is not asked to decide on a text they drafted or wrote.
         lists["approvals"] = (
             Statement.Status.SUBMITTED,
-            ~(four_eyes & (Q(created_by_id=user.pk) | Q(latest_author_id=user.pk))),
+            ~(four_eyes & (Q(created_by_id=user_id) | Q(latest_author_id=user_id))),
         )
     if roles:
-        lists["sent_back"] = (Statement.Status.REJECTED, Q(created_by_id=user.pk))
+        lists["sent_back"] = (Statement.Status.REJECTED, Q(created_by_id=user_id))
     if roles & set(PUBLISHERS):
         lists["to_publish"] = (Statement.Status.APPROVED, Q())
-    if not lists:
-        return {}
+    return lists
+
+
+@compiled
+def _statements_waiting_rows(organization_id: int, user_id: int, *, lists: tuple[str, ...]) -> QuerySet[Statement]:
+    """The statements of these lists (names of _statement_lists), at most WAITING_LIMIT per status."""
+    every = _statement_lists(user_id, frozenset(Role))
     wanted = Q()
-    for status, condition in lists.values():
+    for name in lists:
+        status, condition = every[name]
         wanted |= Q(status=status) & condition
     latest_author = StatementVersion.objects.filter(statement=OuterRef("pk")).order_by("-number")
-    rows = (
+    return (
         Statement.objects.filter(incident__organization_id=organization_id)
         .annotate(latest_author_id=Subquery(latest_author.values("author_id")[:1]))
         .filter(wanted)
@@ -305,8 +321,17 @@ def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role])
         )
         .order_by("created_at", "id")
     )
+
+
+def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Statement]]:
+    """Statements waiting for this user, oldest first, at most WAITING_LIMIT per list: 法律审核, approval,
+    sent back to their drafter, publishing. A statement has one status, so the lists never share one
+    and are read in one query (numbered per status); versions come along for the approval cards."""
+    lists = _statement_lists(user.pk, roles)
+    if not lists:
+        return {}
     by_status: dict[str, list[Statement]] = {status: [] for status, _condition in lists.values()}
-    statements = list(rows)
+    statements = _statements_waiting_rows(organization_id, user.pk, lists=tuple(lists))
     people_attach([(statements, ("created_by",))])
     plan_parts_attach((statement.incident for statement in statements), WarningLevel, "level")
     for statement in statements:
@@ -314,65 +339,96 @@ def _statements_waiting(user: Any, organization_id: int, roles: frozenset[Role])
     return {name: by_status[status] for name, (status, _condition) in lists.items()}
 
 
+# The dashboard's lists of what waits for someone, compiled once per process (opinion_ops.db.compiled;
+# the lists of tasks and clocks once per set of groups the person belongs to).
+@compiled
+def _group_ids(user_id: int) -> QuerySet[GroupMember, int]:
+    return GroupMember.objects.filter(user_id=user_id).values_list("group_id", flat=True)
+
+
+@compiled
+def _to_assess(organization_id: int) -> QuerySet[Incident]:
+    assessed = Exists(Assessment.objects.filter(incident=OuterRef("pk")))
+    return (
+        Incident.objects.filter(organization_id=organization_id)
+        .filter(Q(state=State.MONITORING) | (Q(state=State.ASSESSING) & ~assessed))
+        .only(*WAITING_INCIDENT_FIELDS)
+        .order_by("discovered_at", "id")[:WAITING_LIMIT]
+    )
+
+
+@compiled
+def _warnings_to_decide(organization_id: int) -> QuerySet[Incident]:
+    latest = Assessment.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        Incident.objects.filter(organization_id=organization_id, state=State.ASSESSING)
+        .filter(Exists(Assessment.objects.filter(incident=OuterRef("pk"))))
+        .annotate(
+            proposed_level_name=Subquery(latest.values("proposed_level__name")[:1]),
+            proposed_level_color=Subquery(latest.values("proposed_level__color")[:1]),
+            risk=Subquery(latest.values("risk")[:1]),
+        )
+        .only(*WAITING_INCIDENT_FIELDS)
+        .order_by("discovered_at")[:WAITING_LIMIT]
+    )
+
+
+@compiled
+def _reports_to_sign(organization_id: int, user_id: int) -> QuerySet[Report]:
+    return (
+        Report.objects.filter(
+            incident__organization_id=organization_id, kind=Report.Kind.WRITTEN, signed_off_at__isnull=True
+        )
+        .exclude(Q(incident__plan__four_eyes=True) & Q(reported_by_id=user_id))
+        .select_related("incident")
+        .only("incident", "kind", "reported_by", "occurred_at", *WAITING_OF_INCIDENT)
+        .order_by("occurred_at")[:WAITING_LIMIT]
+    )
+
+
+@compiled
+def _my_tasks(organization_id: int, user_id: int, *, groups: tuple[int, ...]) -> QuerySet[Task]:
+    # The groups named (not a subquery), so PostgreSQL can use the owner indexes.
+    return (
+        Task.objects.filter(incident__organization_id=organization_id, status=Task.Status.OPEN)
+        .filter(Q(assignee_id=user_id) | Q(assignee_group_id__in=groups))
+        .select_related("incident")
+        .only("incident", "title", "due_at", "status", *WAITING_OF_INCIDENT)
+        .order_by(F("due_at").asc(nulls_last=True), "id")[:WAITING_LIMIT]
+    )
+
+
+@compiled
+def _my_clocks(organization_id: int, user_id: int, *, groups: tuple[int, ...]) -> QuerySet[Deadline]:
+    return (
+        Deadline.objects.filter(
+            incident__organization_id=organization_id,
+            incident__state__in=OPEN_STATES,
+            status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED],
+        )
+        .filter(Q(owner_id=user_id) | Q(owner_group_id__in=groups))
+        .select_related("incident", "owner_group")
+        .only("incident", "name", "due_at", "status", "owner_group__name", *WAITING_OF_INCIDENT)
+        .order_by("due_at", "id")[:WAITING_LIMIT]
+    )
+
+
 def dashboard_waiting(user: Any, organization_id: int, roles: frozenset[Role]) -> dict[str, list[Any]]:
     """What waits for this user: incidents to take into 研判 and assess, 法律审核, approvals, warning
     decisions, sign-offs, statements sent back, publishing, own tasks and own clocks. A fixed number
     of queries per role, whatever the number of rows."""
-    own = Incident.objects.filter(organization_id=organization_id)
     waiting: dict[str, list[Any]] = {}
-    # Named in the queries below (not a subquery), so PostgreSQL can use the owner indexes.
-    group_ids = list(GroupMember.objects.filter(user_id=user.pk).values_list("group_id", flat=True)) if roles else []
-    four_eyes = Q(incident__plan__four_eyes=True)
     if roles & {Role.ANALYST, Role.OFFICE}:
-        assessed = Exists(Assessment.objects.filter(incident=OuterRef("pk")))
-        waiting["to_assess"] = list(
-            own.filter(Q(state=State.MONITORING) | (Q(state=State.ASSESSING) & ~assessed))
-            .only(*WAITING_INCIDENT_FIELDS)
-            .order_by("discovered_at", "id")[:WAITING_LIMIT]
-        )
+        waiting["to_assess"] = _to_assess(organization_id)
     waiting.update(_statements_waiting(user, organization_id, roles))
     if Role.LEADER in roles:
-        latest = Assessment.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
-        waiting["warnings"] = list(
-            own.filter(state=State.ASSESSING)
-            .filter(Exists(Assessment.objects.filter(incident=OuterRef("pk"))))
-            .annotate(
-                proposed_level_name=Subquery(latest.values("proposed_level__name")[:1]),
-                proposed_level_color=Subquery(latest.values("proposed_level__color")[:1]),
-                risk=Subquery(latest.values("risk")[:1]),
-            )
-            .only(*WAITING_INCIDENT_FIELDS)
-            .order_by("discovered_at")[:WAITING_LIMIT]
-        )
-        waiting["sign_offs"] = list(
-            Report.objects.filter(
-                incident__organization_id=organization_id, kind=Report.Kind.WRITTEN, signed_off_at__isnull=True
-            )
-            .exclude(four_eyes & Q(reported_by_id=user.pk))
-            .select_related("incident")
-            .only("incident", "kind", "reported_by", "occurred_at", *WAITING_OF_INCIDENT)
-            .order_by("occurred_at")[:WAITING_LIMIT]
-        )
+        waiting["warnings"] = _warnings_to_decide(organization_id)
+        waiting["sign_offs"] = _reports_to_sign(organization_id, user.pk)
         people_attach([(waiting["sign_offs"], ("reported_by",))])
     if roles:
-        waiting["tasks"] = list(
-            Task.objects.filter(incident__organization_id=organization_id, status=Task.Status.OPEN)
-            .filter(Q(assignee_id=user.pk) | Q(assignee_group_id__in=group_ids))
-            .select_related("incident")
-            .only("incident", "title", "due_at", "status", *WAITING_OF_INCIDENT)
-            .order_by(F("due_at").asc(nulls_last=True), "id")[:WAITING_LIMIT]
-        )
-        waiting["my_clocks"] = list(
-            Deadline.objects.filter(
-                incident__organization_id=organization_id,
-                incident__state__in=OPEN_STATES,
-                status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED],
-            )
-            .filter(Q(owner_id=user.pk) | Q(owner_group_id__in=group_ids))
-            .select_related("incident", "owner_group")
-            .only("incident", "name", "due_at", "status", "owner_group__name", *WAITING_OF_INCIDENT)
-            .order_by("due_at", "id")[:WAITING_LIMIT]
-        )
+        groups = tuple(sorted(_group_ids(user.pk)))
+        waiting["tasks"] = _my_tasks(organization_id, user.pk, groups=groups)
+        waiting["my_clocks"] = _my_clocks(organization_id, user.pk, groups=groups)
         plan_parts_attach((clock.incident for clock in waiting["my_clocks"]), WarningLevel, "level")
     return waiting
 
@@ -390,6 +446,17 @@ AT_RISK_FIELDS = (
 )
 
 
+@compiled
+def _soonest_incidents(organization_id: int, horizon: datetime) -> QuerySet[Incident, int]:
+    """The unit's open incidents whose nearest open clock falls by the horizon, at most 50, soonest first."""
+    return (
+        Incident.objects.alias(_closed=URGENCY_CLOSED, _due_minute=URGENCY_DUE_MINUTE)
+        .filter(organization_id=organization_id, _closed=0, _due_minute__lte=horizon)
+        .order_by("_due_minute", "next_due_at")
+        .values_list("pk", flat=True)[:50]
+    )
+
+
 def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list[Deadline]:
     """Open clocks of the unit that are overdue or due within 30 minutes, soonest first."""
     now = now or timezone.now()
@@ -398,15 +465,13 @@ def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list
     # urgency index, not every open incident of the unit.
     # And of those, only the 50 whose nearest clock comes first: a clock among the 50 soonest belongs
     # to an incident whose nearest clock is no later, and fewer than 50 incidents can come before it.
-    incidents = (
-        Incident.objects.alias(_closed=URGENCY_CLOSED, _due_minute=URGENCY_DUE_MINUTE)
-        .filter(organization_id=organization_id, _closed=0, _due_minute__lte=horizon)
-        .order_by("_due_minute", "next_due_at")[:50]
-    )
+    incidents = _soonest_incidents(organization_id, horizon)
+    if not incidents:
+        return []
     # Read first, then named in the next query: PostgreSQL then looks up their clocks by incident
     # (a subquery made it read every open clock of every unit up to the horizon).
     soonest = (
-        Deadline.objects.filter(incident_id__in=list(incidents.values_list("pk", flat=True)))
+        Deadline.objects.filter(incident_id__in=incidents)
         # A missed clock is always past due, so one range covers "due soon" and "overdue".
         .filter(status__in=[Deadline.Status.PENDING, Deadline.Status.MISSED], due_at__lte=horizon)
         .order_by("due_at", "id")
@@ -422,18 +487,27 @@ def deadlines_at_risk(organization_id: int, now: datetime | None = None) -> list
     )
 
 
-def active_incidents_by_level_and_state(organization_id: int) -> dict[str, Any]:
-    """Open, non-drill incidents counted by level (rows) and state (columns)."""
-    rows = (
+@compiled
+def _active_counts(organization_id: int) -> QuerySet[Incident, dict[str, Any]]:
+    return (
         Incident.objects.filter(organization_id=organization_id, state__in=OPEN_STATES, is_drill=False)
         .values("state", "level_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    counts: dict[tuple[int | None, str], int] = {(r["level_id"], r["state"]): r["n"] for r in rows}
-    plan_levels = list(
-        WarningLevel.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by("rank")
-    )
+
+
+@compiled
+def _active_plan_levels(organization_id: int) -> QuerySet[WarningLevel]:
+    return WarningLevel.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by("rank")
+
+
+def active_incidents_by_level_and_state(organization_id: int) -> dict[str, Any]:
+    """Open, non-drill incidents counted by level (rows) and state (columns)."""
+    counts: dict[tuple[int | None, str], int] = {
+        (r["level_id"], r["state"]): r["n"] for r in _active_counts(organization_id)
+    }
+    plan_levels = _active_plan_levels(organization_id)
     level_ids = [level.pk for level in plan_levels]
     extra_ids = sorted({lid for lid, _state in counts if lid is not None and lid not in level_ids})
     levels: list[tuple[int | None, Any]] = [(level.pk, level) for level in plan_levels]

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,7 @@ from monitoring.matching.expression import scheme_node, words_split
 from monitoring.models import Alert, DutyShift, KeywordScheme, Mention, MonitoringSettings, SchemeMatch
 from monitoring.search import search_words
 from monitoring.services import mention_attach
-from opinion_ops.db import rows_update
+from opinion_ops.db import compiled, rows_update
 from opinion_ops.errors import DomainError, InvalidTransition, StaleObject
 from opinion_ops.links import absolute_reverse
 from organizations.models import GroupMember, ResponseGroup
@@ -522,13 +522,18 @@ def alert_actions_available(alert: Alert, actor: Any) -> list[str]:
     return [name for name in ALERT_ACTIONS if name != "acknowledge" or alert.status == Alert.Status.OPEN]
 
 
-def alerts_active(organization_id: int, limit: int = 20) -> list[Alert]:
-    """The unit's open and acknowledged alerts, the most recent activity first."""
-    return list(
+@compiled
+def _alerts_active(organization_id: int, *, limit: int) -> QuerySet[Alert]:
+    return (
         Alert.objects.filter(organization_id=organization_id, status__in=Alert.ACTIVE)
         .select_related("scheme")
         .order_by("-last_matched_at", "-id")[:limit]
     )
+
+
+def alerts_active(organization_id: int, limit: int = 20) -> list[Alert]:
+    """The unit's open and acknowledged alerts, the most recent activity first."""
+    return _alerts_active(organization_id, limit=limit)
 
 
 def scheme_try(scheme: KeywordScheme, *, limit: int = 50, days: int = 30) -> list[tuple[Mention, tuple[str, ...]]]:

@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "incidents.context_processors.current_unit",
             ],
+            # {% url %} with the paths of links to records built from their routes (opinion_ops.routes).
+            "builtins": ["opinion_ops.routes"],
         },
     },
 ]

@@ -8,8 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
+from opinion_ops.db import compiled
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.db.models import QuerySet
+
+    from organizations.models import GroupMember, Membership
 
 
 class Role(StrEnum):
@@ -48,6 +53,22 @@ GROUP_KIND_ROLE = {
 _CACHE_ATTR = "_opinion_ops_roles"
 
 
+@compiled
+def _memberships_first(user_id: int) -> QuerySet[Membership]:
+    from organizations.models import Membership
+
+    return Membership.objects.filter(user_id=user_id).select_related("organization").order_by("id")[:1]
+
+
+@compiled
+def _group_kinds(user_id: int, organization_id: int) -> QuerySet[GroupMember, str]:
+    from organizations.models import GroupMember
+
+    return GroupMember.objects.filter(user_id=user_id, group__organization_id=organization_id).values_list(
+        "group__kind", flat=True
+    )
+
+
 def _membership_facts(user: AbstractBaseUser | AnonymousUser | None) -> tuple[int | None, bool]:
     """(unit id, is unit administrator), read once per user object."""
     if user is None or not user.is_authenticated:
@@ -55,10 +76,9 @@ def _membership_facts(user: AbstractBaseUser | AnonymousUser | None) -> tuple[in
     cached = getattr(user, "_opinion_ops_org_id", False)
     if cached is not False and hasattr(user, "_opinion_ops_unit_admin"):
         return cached, user._opinion_ops_unit_admin  # type: ignore[union-attr]
-    from organizations.models import Membership
-
     # The unit comes along (one small join): the page header names it on every page.
-    membership = Membership.objects.filter(user_id=user.pk).select_related("organization").order_by("id").first()
+    found = _memberships_first(user.pk)
+    membership = found[0] if found else None
     org_id, is_admin = (membership.organization_id, membership.is_unit_admin) if membership else (None, False)
     if cached is not False:  # a token fixed the unit: keep it
         org_id = cached
@@ -100,11 +120,7 @@ def user_roles(user: AbstractBaseUser | AnonymousUser | None, organization_id: i
         return frozenset()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from organizations.models import GroupMember
-
-        kinds = GroupMember.objects.filter(user_id=user.pk, group__organization_id=own_org).values_list(  # type: ignore[union-attr,misc]
-            "group__kind", flat=True
-        )
+        kinds = _group_kinds(user.pk, own_org)  # type: ignore[union-attr,arg-type]
         cached = frozenset(GROUP_KIND_ROLE[kind] for kind in kinds if kind in GROUP_KIND_ROLE)
         setattr(user, _CACHE_ATTR, cached)
     return cached  # type: ignore[no-any-return]

@@ -5,10 +5,11 @@ from django.db import models
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from incidents.models.chain import entry_digest
 from incidents.models.plan import EmergencyPlan, HandlingCategory, IncidentType, WarningLevel
+from incidents.models.states import ConcurrentStates
 from incidents.states import CLOCK_STATES, LEVEL_CHANGE_STATES, OPEN_STATES, State
 from organizations.models import Organization, ResponseGroup
 
@@ -41,7 +42,7 @@ class Platform(models.TextChoices):
     OTHER = "other", _("其他")
 
 
-class Incident(ConcurrentTransitionMixin, models.Model):
+class Incident(ConcurrentStates, models.Model):
     """An online public-opinion incident, moved through its lifecycle only by incidents.services."""
 
     organization = models.ForeignKey(

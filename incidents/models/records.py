@@ -8,10 +8,11 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from incidents.models.incident import Incident
 from incidents.models.plan import DeadlineRule, EscalationRung, HandlingCategory, WarningLevel
+from incidents.models.states import ConcurrentStates
 from organizations.models import ResponseGroup
 
 
@@ -248,7 +249,7 @@ class ReportAttachment(models.Model):
         return self.file.name
 
 
-class Statement(ConcurrentTransitionMixin, models.Model):
+class Statement(ConcurrentStates, models.Model):
     """A public statement or reply; only an approved version can be published (统一回复)."""
 
     class Kind(models.TextChoices):
@@ -397,7 +398,7 @@ class StatementVersion(models.Model):
         return f"{self.statement} v{self.number}"
 
 
-class Deadline(ConcurrentTransitionMixin, models.Model):
+class Deadline(ConcurrentStates, models.Model):
     """One clock on one incident, planned from a rule of the incident's plan version.
 
     Its status moves only through the transitions below; a concurrent change of the status makes

@@ -19,11 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents import events
 from incidents.models import Incident, UnitStatistics
 from incidents.selectors import incidents_over_time, median_minutes_to_first_response, on_time_rates
+from opinion_ops.db import compiled
 
 LEASE = timedelta(minutes=2)
 # Events that change no incident or clock (a keyword alert, a monitoring report issued): a flood of
@@ -48,12 +50,17 @@ def unit_statistics_count(organization_id: int, now: datetime | None = None) -> 
     }
 
 
+@compiled
+def _stored(organization_id: int) -> QuerySet[UnitStatistics]:
+    return UnitStatistics.objects.filter(organization_id=organization_id).order_by()[:1]  # one row per unit
+
+
 def unit_statistics_current(organization_id: int) -> UnitStatistics:
     """The stored statistics of the unit; counted here only the first time a unit's dashboard is
     opened (afterwards the sweeper keeps them current)."""
-    row = UnitStatistics.objects.filter(organization_id=organization_id).first()
-    if row is not None:
-        return row
+    found = _stored(organization_id)
+    if found:
+        return found[0]
     now = timezone.now()
     row = UnitStatistics(
         organization_id=organization_id,

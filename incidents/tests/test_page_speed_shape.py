@@ -5,8 +5,11 @@ not grow with its rows. No timings here: bench/pages.py measures those."""
 
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -226,6 +229,34 @@ class QueryCountTests(PageTestCase):
         response = self.client.get(url)
         self.assertGreaterEqual(len(response.context["timeline"]), 50)
         self.assertEqual(self.queries(url), few)
+
+
+class CompiledQueryTests(PageTestCase):
+    """A page's fixed queries are compiled to SQL once per process (opinion_ops.db.compiled): on a
+    later visit Django builds the SQL of only the few queries that name a list of rows read before
+    (the people named, the prefetched versions)."""
+
+    def compiled_sql(self, url: str) -> int:
+        built = [0]
+        as_sql = SQLCompiler.as_sql
+
+        def counting(compiler: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+            built[0] += 1
+            return as_sql(compiler, *args, **kwargs)
+
+        self.assertEqual(self.client.get(url).status_code, 200)  # the first visit compiles the page's queries
+        with override_settings(COMPILED_QUERIES_VERIFY=False), patch.object(SQLCompiler, "as_sql", counting):
+            with CaptureQueriesContext(connection) as captured:
+                self.assertEqual(self.client.get(url).status_code, 200)
+        self.assertGreaterEqual(len(captured.captured_queries), 10)  # built: 27, 16 and 10 of them before
+        return built[0]
+
+    def test_the_incident_page_and_the_dashboard_build_few_queries_sql_again(self) -> None:
+        incident = self.log_incident(minutes_ago=50)  # its oral report clock is missed: on the dashboard
+        self.login(self.alice)
+        self.assertLessEqual(self.compiled_sql(reverse("incident_detail", args=[incident.pk])), 3)
+        self.assertLessEqual(self.compiled_sql(reverse("home")), 4)
+        self.assertLessEqual(self.compiled_sql(reverse("incident_list")), 4)  # the filtered list and its count
 
 
 class ActionPanelTests(PageTestCase):

@@ -10,17 +10,18 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from incidents import forms as f
 from incidents import policies
 from incidents.models import Comment, Deadline, Incident, IncidentLink
-from incidents.selectors import incidents_visible_to
+from incidents.selectors import incidents_visible_to, unit_and_reported_up, user_subordinate_unit_ids
 from incidents.services import incidents as svc
 from incidents.services.corrections import incident_by_reference, incident_link, incident_merge
 from incidents.views.context import ActionContext
-from organizations.roles import Role
+from opinion_ops.db import compiled
+from organizations.roles import Role, user_organization_id
 
 COMMENTS_SHOWN = 200
 
@@ -84,13 +85,18 @@ def run_link(ctx: "ActionContext", data: dict[str, Any]) -> Any:
 # --- what the incident page shows
 
 
-def _comment_rows(incident: Incident) -> list[dict[str, Any]]:
-    """The thread, oldest first, with the names of the people each comment mentions (two queries)."""
-    comments = list(
-        Comment.objects.filter(incident=incident)
+@compiled
+def _comments(incident_id: int) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(incident_id=incident_id)
         .select_related("author")
         .order_by("-created_at", "-id")[:COMMENTS_SHOWN]
     )
+
+
+def _comment_rows(incident: Incident) -> list[dict[str, Any]]:
+    """The thread, oldest first, with the names of the people each comment mentions (two queries)."""
+    comments = _comments(incident.pk)
     comments.reverse()
     ids = {pk for comment in comments for pk in comment.mentioned or []}
     people = get_user_model().objects.in_bulk(ids) if ids else {}
@@ -100,14 +106,36 @@ def _comment_rows(incident: Incident) -> list[dict[str, Any]]:
     ]
 
 
-def corrections_context(request: HttpRequest, incident: Incident, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The links, merges and discussion of the incident page, in a fixed number of queries."""
-    visible = incidents_visible_to(request.user)
-    links = list(
-        IncidentLink.objects.filter(Q(incident=incident) | Q(related=incident))
+# The incident's links and merged duplicates as this unit sees them (its own incidents and those of
+# its subordinate units reported up to it): compiled once per set of subordinate units.
+@compiled
+def _links(incident_id: int, organization_id: int, *, subordinates: tuple[int, ...]) -> QuerySet[IncidentLink]:
+    visible = Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
+    return (
+        IncidentLink.objects.filter(Q(incident_id=incident_id) | Q(related_id=incident_id))
         .filter(Q(incident__in=visible) & Q(related__in=visible))
         .select_related("incident", "related", "created_by")
     )
+
+
+@compiled
+def _duplicates(incident_id: int, organization_id: int, *, subordinates: tuple[int, ...]) -> QuerySet[Incident]:
+    return (
+        Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
+        .filter(merged_into_id=incident_id)
+        .order_by("reference")
+    )
+
+
+def corrections_context(request: HttpRequest, incident: Incident, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The links, merges and discussion of the incident page, in a fixed number of queries."""
+    organization_id = user_organization_id(request.user)
+    subordinates = tuple(user_subordinate_unit_ids(request.user))
+    visible = incidents_visible_to(request.user)
+    links, duplicates = [], []
+    if organization_id is not None:  # the page is shown only to a unit that may see the incident
+        links = _links(incident.pk, organization_id, subordinates=subordinates)
+        duplicates = _duplicates(incident.pk, organization_id, subordinates=subordinates)
     merged_into = visible.filter(pk=incident.merged_into_id).first() if incident.merged_into_id else None
     may_comment = policies.allows("comment", request.user, incident)
     form = overrides.get("comment") or (f.CommentForm(prefix="comment") if may_comment else None)
@@ -116,7 +144,7 @@ def corrections_context(request: HttpRequest, incident: Incident, overrides: dic
     return {
         "related_links": [{"link": link, "other": link.other(incident.pk)} for link in links],
         "merged_into": merged_into,
-        "merged_duplicates": list(visible.filter(merged_into=incident).order_by("reference")),
+        "merged_duplicates": duplicates,
         "comment_rows": _comment_rows(incident),
         "comments_shown": COMMENTS_SHOWN,
         "comment_form": form,

@@ -1,11 +1,11 @@
 """The incident page: level, state, live deadlines, records, timeline, the panels other apps add
 (linked posts), and only the actions the user may take now — as decided by incidents.policies."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
@@ -15,25 +15,32 @@ from incidents import forms as f
 from incidents import policies
 from incidents.integrity import incident_record_verify
 from incidents.models import (
+    Assessment,
     Deadline,
     HandlingCategory,
     Incident,
+    Measure,
+    Report,
     Statement,
     StatementVersion,
+    Task,
     TimelineEntry,
     WarningLevel,
+    WarningNotice,
 )
 from incidents.panels import panels_registered
 from incidents.selectors import people_attach, plan_parts_attach, report_readable
 from incidents.views.common import visible_incident
 from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
+from opinion_ops.db import compiled
 from opinion_ops.errors import NotPermitted
 from organizations.models import ResponseGroup
 from organizations.policies import unit_allows
 from organizations.roles import Role, user_organization_id
 
 TIMELINE_LIMIT = 200
+M = TypeVar("M", bound=Model)
 
 
 # The people each list names: read once for the whole page (one query) rather than joined into
@@ -50,41 +57,89 @@ PEOPLE_FIELDS = {
 }
 
 
+# The page's lists, each compiled once per process (opinion_ops.db.compiled): building their SQL
+# afresh cost more than PostgreSQL took to answer them.
+@compiled
+def _statements(incident_id: int) -> QuerySet[Statement]:
+    return Statement.objects.filter(incident_id=incident_id).order_by("-created_at", "-id")
+
+
+@compiled
+def _versions(incident_id: int) -> QuerySet[StatementVersion]:
+    return StatementVersion.objects.filter(statement__incident_id=incident_id).order_by("statement_id", "number")
+
+
+@compiled
+def _deadlines(incident_id: int) -> QuerySet[Deadline]:
+    """Every clock but those cancelled without a decision (a plan change replaced them)."""
+    return (
+        Deadline.objects.filter(incident_id=incident_id)
+        .exclude(status=Deadline.Status.CANCELLED, decided_by__isnull=True)
+        .order_by("due_at", "id")
+    )
+
+
+def _records_of_incident(model: type[M]) -> compiled[[int], M]:
+    """The incident's records of `model`, in the model's own order."""
+    return compiled(lambda incident_id: model.objects.filter(incident_id=incident_id))  # type: ignore[attr-defined]
+
+
+_assessments = _records_of_incident(Assessment)
+_tasks = _records_of_incident(Task)
+_measures = _records_of_incident(Measure)
+_reports = _records_of_incident(Report)
+
+
+@compiled
+def _timeline(incident_id: int) -> QuerySet[TimelineEntry]:
+    return TimelineEntry.objects.filter(incident_id=incident_id).order_by("-recorded_at", "-id")[:TIMELINE_LIMIT]
+
+
+@compiled
+def _notices(incident_id: int) -> QuerySet[WarningNotice]:
+    return WarningNotice.objects.filter(incident_id=incident_id)  # with their levels, issuers and groups
+
+
+@compiled
+def _unit_groups(organization_id: int) -> QuerySet[ResponseGroup]:
+    return ResponseGroup.objects.filter(organization_id=organization_id)
+
+
+@compiled
+def _assigned_groups(incident_id: int) -> QuerySet[ResponseGroup]:
+    return ResponseGroup.objects.filter(incidents__id=incident_id)
+
+
 def _load(incident: Incident) -> dict[str, Any]:
     """Every list on the page in a fixed number of queries, whatever the number of rows."""
-    statements = list(
-        Statement.objects.filter(incident=incident)
-        .prefetch_related(Prefetch("versions", queryset=StatementVersion.objects.order_by("number")))
-        .order_by("-created_at", "-id")
-    )
+    statements = _statements(incident.pk)
+    versions: dict[int, list[StatementVersion]] = {statement.pk: [] for statement in statements}
+    for version in _versions(incident.pk):
+        versions[version.statement_id].append(version)
+    # The unit's groups (a handful) for the clocks, tasks and assigned groups.
+    groups = {group.pk: group for group in _unit_groups(incident.organization_id)}
     rows: dict[str, Any] = {
-        "deadlines": list(
-            incident.deadlines.exclude(status=Deadline.Status.CANCELLED, decided_by__isnull=True).order_by(  # type: ignore[attr-defined]
-                "due_at", "id"
-            )
-        ),
-        "assessments": list(incident.assessments.all()),  # type: ignore[attr-defined]
-        "tasks": list(incident.tasks.all()),  # type: ignore[attr-defined]
-        "measures": list(incident.measures.all()),  # type: ignore[attr-defined]
-        "reports": list(incident.reports.all()),  # type: ignore[attr-defined]
+        "deadlines": _deadlines(incident.pk),
+        "assessments": _assessments(incident.pk),
+        "tasks": _tasks(incident.pk),
+        "measures": _measures(incident.pk),
+        "reports": _reports(incident.pk),
         "statements": statements,
-        "versions": [version for statement in statements for version in statement.versions.all()],  # type: ignore[attr-defined]
-        "timeline": list(
-            TimelineEntry.objects.filter(incident=incident).order_by("-recorded_at", "-id")[:TIMELINE_LIMIT]
-        ),
-        "groups": list(incident.assigned_groups.all()),
+        "versions": [version for statement in statements for version in versions[statement.pk]],
+        "versions_of": versions,
+        "timeline": _timeline(incident.pk),
+        "groups": _assigned_groups(incident.pk),
+        "warning_notices": _notices(incident.pk),
     }
     people_attach((rows[key], fields) for key, fields in PEOPLE_FIELDS.items())
-    # The unit's groups (a handful) for the clocks and tasks, and the plan parts the assessments
-    # propose (memoised per process: frozen).
-    groups = {group.pk: group for group in ResponseGroup.objects.filter(organization_id=incident.organization_id)}
     for row in rows["deadlines"]:
         row.owner_group = groups.get(row.owner_group_id)
     for row in rows["tasks"]:
         row.assignee_group = groups.get(row.assignee_group_id)
+    # The plan parts the assessments propose (memoised per process: frozen).
     plan_parts_attach(rows["assessments"], WarningLevel, "proposed_level")
     plan_parts_attach(rows["assessments"], HandlingCategory, "proposed_category")
-    del rows["versions"]
+    del rows["versions"]  # named for people_attach; the page reads them by statement (versions_of)
     return rows
 
 
@@ -96,10 +151,11 @@ STATEMENT_OPS = {
 }
 
 
-def _statement_ops(ctx: ActionContext, statement: Statement, overrides: dict[str, Any]) -> dict[str, Any]:
+def _statement_ops(
+    ctx: ActionContext, statement: Statement, versions: list[StatementVersion], overrides: dict[str, Any]
+) -> dict[str, Any]:
     """Which statement buttons this user sees, with their forms (bound ones when re-rendering an error)."""
     statement.incident = ctx.incident
-    versions = list(statement.versions.all())  # type: ignore[attr-defined]
     current = versions[-1] if versions else None
     ops: dict[str, Any] = {"current": current, "versions": versions}
     key = f"statement-{statement.pk}-"
@@ -219,7 +275,8 @@ def detail_context(
             }
         )
     statements = [
-        {"statement": statement, **_statement_ops(ctx, statement, overrides)} for statement in rows["statements"]
+        {"statement": statement, **_statement_ops(ctx, statement, rows["versions_of"][statement.pk], overrides)}
+        for statement in rows["statements"]
     ]
     may_add = policies.allows("add_mention", request.user, incident)
     panels = [

@@ -19,6 +19,7 @@ from incidents.models import HandlingCategory, Incident, IncidentType, Platform,
 from incidents.selectors import incidents_by_urgency, incidents_visible_to, subordinate_unit_ids
 from incidents.services.incidents import incident_create
 from incidents.views.common import call_service, refused
+from opinion_ops.db import compiled
 from opinion_ops.errors import NotPermitted
 from organizations.roles import user_organization_id, user_roles
 
@@ -33,15 +34,37 @@ def _page_number(request: HttpRequest) -> int:
     return max(1, min(int(value), 10_000)) if value.isdigit() else 1
 
 
+# The filters' choices: the parts of the unit's active plan and its groups (compiled once per process).
+@compiled
+def _levels(organization_id: int) -> QuerySet[WarningLevel]:
+    return WarningLevel.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by("rank")
+
+
+@compiled
+def _categories(organization_id: int) -> QuerySet[HandlingCategory]:
+    return HandlingCategory.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by(
+        "order", "id"
+    )
+
+
+@compiled
+def _types(organization_id: int) -> QuerySet[IncidentType]:
+    return IncidentType.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by(
+        "order", "id"
+    )
+
+
+_groups = compiled(unit_groups)
+
+
 def _filter_choices(organization_id: int | None) -> dict[str, Any]:
     if organization_id is None:
         return {"levels": [], "categories": [], "groups": [], "types": []}
-    active = {"plan__organization_id": organization_id, "plan__status": "active"}
     return {
-        "levels": list(WarningLevel.objects.filter(**active).order_by("rank")),
-        "categories": list(HandlingCategory.objects.filter(**active).order_by("order", "id")),
-        "groups": list(unit_groups(organization_id)),
-        "types": list(IncidentType.objects.filter(**active).order_by("order", "id")),
+        "levels": _levels(organization_id),
+        "categories": _categories(organization_id),
+        "groups": _groups(organization_id),
+        "types": _types(organization_id),
     }
 
 
