@@ -481,7 +481,3 @@ class StatementPublishForm(VersionedForm):
 
 def unit_people(organization_id: int) -> Any:
     return get_user_model().objects.filter(membership__organization_id=organization_id).order_by("first_name", "id")
-
-
-def unit_groups(organization_id: int) -> Any:
-    return ResponseGroup.objects.filter(organization_id=organization_id).order_by("kind", "name")

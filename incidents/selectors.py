@@ -112,7 +112,12 @@ def incidents_visible_to(user: Any, subordinates: list[int] | None = None) -> Qu
         return Incident.objects.none()
     if subordinates is None:
         subordinates = user_subordinate_unit_ids(user)
-    return Incident.objects.filter(unit_and_reported_up(organization_id, subordinates))
+    return incidents_seen_by_unit(organization_id, subordinates)
+
+
+def incidents_seen_by_unit(organization_id: int, subordinates: Sequence[int]) -> QuerySet[Incident]:
+    """What incidents_visible_to gives a person of this unit (`subordinates`: its subordinate_unit_ids)."""
+    return Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
 
 
 def unit_and_reported_up(organization_id: int, subordinates: list[int]) -> Q:
@@ -497,8 +502,17 @@ def _active_counts(organization_id: int) -> QuerySet[Incident, dict[str, Any]]:
     )
 
 
+def unit_groups_of(organization_id: int) -> QuerySet[ResponseGroup]:
+    """The unit's working groups, by kind and name (the choices of the forms and filters)."""
+    return ResponseGroup.objects.filter(organization_id=organization_id).order_by("kind", "name")
+
+
+unit_groups_listed = compiled(unit_groups_of)  # the same as a list, compiled once per process
+
+
 @compiled
-def _active_plan_levels(organization_id: int) -> QuerySet[WarningLevel]:
+def active_plan_levels(organization_id: int) -> QuerySet[WarningLevel]:
+    """The levels of the unit's active plan, the least severe first."""
     return WarningLevel.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by("rank")
 
 
@@ -507,7 +521,7 @@ def active_incidents_by_level_and_state(organization_id: int) -> dict[str, Any]:
     counts: dict[tuple[int | None, str], int] = {
         (r["level_id"], r["state"]): r["n"] for r in _active_counts(organization_id)
     }
-    plan_levels = _active_plan_levels(organization_id)
+    plan_levels = active_plan_levels(organization_id)
     level_ids = [level.pk for level in plan_levels]
     extra_ids = sorted({lid for lid, _state in counts if lid is not None and lid not in level_ids})
     levels: list[tuple[int | None, Any]] = [(level.pk, level) for level in plan_levels]

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from incidents import policies
 from incidents.models import HandlingCategory, Incident, WarningLevel
-from incidents.selectors import plan_parts_attach, unit_and_reported_up, user_subordinate_unit_ids
+from incidents.selectors import incidents_seen_by_unit, plan_parts_attach, user_subordinate_unit_ids
 from opinion_ops.db import compiled
 from opinion_ops.errors import DomainError, NotPermitted, SecondFactorRequired, StaleObject
 from organizations.roles import user_organization_id
@@ -27,7 +27,7 @@ T = TypeVar("T")
 def _incident_seen(pk: int, organization_id: int, *, subordinates: tuple[int, ...]) -> QuerySet[Incident]:
     # Few joins, no ORDER BY: planning a seven-way join cost PostgreSQL more than running it.
     return (
-        Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
+        incidents_seen_by_unit(organization_id, subordinates)
         .select_related("organization", "plan", "reporter", "incident_type", "review")
         .filter(pk=pk)
         .order_by()[:1]

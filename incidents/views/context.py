@@ -8,9 +8,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from incidents import forms as f
 from incidents import policies
 from incidents.models import Assessment, Deadline, HandlingCategory, Incident, WarningLevel
+from incidents.selectors import unit_groups_of
 from organizations.models import ResponseGroup
 from organizations.roles import Role, user_roles
 
@@ -65,7 +65,7 @@ class ActionContext:
 
     @cached_property
     def groups(self) -> QuerySet[ResponseGroup]:
-        return f.unit_groups(self.incident.organization_id)  # type: ignore[no-any-return]
+        return unit_groups_of(self.incident.organization_id)
 
     @cached_property
     def assigned_group_ids(self) -> list[int]:

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from incidents import forms as f
 from incidents import policies
 from incidents.models import Comment, Deadline, Incident, IncidentLink
-from incidents.selectors import incidents_visible_to, unit_and_reported_up, user_subordinate_unit_ids
+from incidents.selectors import incidents_seen_by_unit, incidents_visible_to, user_subordinate_unit_ids
 from incidents.services import incidents as svc
 from incidents.services.corrections import incident_by_reference, incident_link, incident_merge
 from incidents.views.context import ActionContext
@@ -110,7 +110,7 @@ def _comment_rows(incident: Incident) -> list[dict[str, Any]]:
 # its subordinate units reported up to it): compiled once per set of subordinate units.
 @compiled
 def _links(incident_id: int, organization_id: int, *, subordinates: tuple[int, ...]) -> QuerySet[IncidentLink]:
-    visible = Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
+    visible = incidents_seen_by_unit(organization_id, subordinates)
     return (
         IncidentLink.objects.filter(Q(incident_id=incident_id) | Q(related_id=incident_id))
         .filter(Q(incident__in=visible) & Q(related__in=visible))
@@ -121,9 +121,7 @@ def _links(incident_id: int, organization_id: int, *, subordinates: tuple[int, .
 @compiled
 def _duplicates(incident_id: int, organization_id: int, *, subordinates: tuple[int, ...]) -> QuerySet[Incident]:
     return (
-        Incident.objects.filter(unit_and_reported_up(organization_id, list(subordinates)))
-        .filter(merged_into_id=incident_id)
-        .order_by("reference")
+        incidents_seen_by_unit(organization_id, subordinates).filter(merged_into_id=incident_id).order_by("reference")
     )
 
 
@@ -131,12 +129,15 @@ def corrections_context(request: HttpRequest, incident: Incident, overrides: dic
     """The links, merges and discussion of the incident page, in a fixed number of queries."""
     organization_id = user_organization_id(request.user)
     subordinates = tuple(user_subordinate_unit_ids(request.user))
-    visible = incidents_visible_to(request.user)
     links, duplicates = [], []
     if organization_id is not None:  # the page is shown only to a unit that may see the incident
         links = _links(incident.pk, organization_id, subordinates=subordinates)
         duplicates = _duplicates(incident.pk, organization_id, subordinates=subordinates)
-    merged_into = visible.filter(pk=incident.merged_into_id).first() if incident.merged_into_id else None
+    merged_into = (
+        incidents_visible_to(request.user).filter(pk=incident.merged_into_id).first()
+        if incident.merged_into_id
+        else None
+    )
     may_comment = policies.allows("comment", request.user, incident)
     form = overrides.get("comment") or (f.CommentForm(prefix="comment") if may_comment else None)
     if form is not None:

@@ -29,7 +29,7 @@ from incidents.models import (
     WarningNotice,
 )
 from incidents.panels import panels_registered
-from incidents.selectors import people_attach, plan_parts_attach, report_readable
+from incidents.selectors import people_attach, plan_parts_attach, report_readable, unit_groups_listed
 from incidents.views.common import visible_incident
 from incidents.views.corrections import corrections_context
 from incidents.views.registry import ACTIONS, Action, ActionContext
@@ -101,11 +101,6 @@ def _notices(incident_id: int) -> QuerySet[WarningNotice]:
 
 
 @compiled
-def _unit_groups(organization_id: int) -> QuerySet[ResponseGroup]:
-    return ResponseGroup.objects.filter(organization_id=organization_id)
-
-
-@compiled
 def _assigned_groups(incident_id: int) -> QuerySet[ResponseGroup]:
     return ResponseGroup.objects.filter(incidents__id=incident_id)
 
@@ -113,11 +108,12 @@ def _assigned_groups(incident_id: int) -> QuerySet[ResponseGroup]:
 def _load(incident: Incident) -> dict[str, Any]:
     """Every list on the page in a fixed number of queries, whatever the number of rows."""
     statements = _statements(incident.pk)
+    all_versions = _versions(incident.pk)
     versions: dict[int, list[StatementVersion]] = {statement.pk: [] for statement in statements}
-    for version in _versions(incident.pk):
+    for version in all_versions:
         versions[version.statement_id].append(version)
     # The unit's groups (a handful) for the clocks, tasks and assigned groups.
-    groups = {group.pk: group for group in _unit_groups(incident.organization_id)}
+    groups = {group.pk: group for group in unit_groups_listed(incident.organization_id)}
     rows: dict[str, Any] = {
         "deadlines": _deadlines(incident.pk),
         "assessments": _assessments(incident.pk),
@@ -125,7 +121,7 @@ def _load(incident: Incident) -> dict[str, Any]:
         "measures": _measures(incident.pk),
         "reports": _reports(incident.pk),
         "statements": statements,
-        "versions": [version for statement in statements for version in versions[statement.pk]],
+        "versions": all_versions,  # for people_attach; the page reads them by statement (versions_of)
         "versions_of": versions,
         "timeline": _timeline(incident.pk),
         "groups": _assigned_groups(incident.pk),
@@ -139,7 +135,7 @@ def _load(incident: Incident) -> dict[str, Any]:
     # The plan parts the assessments propose (memoised per process: frozen).
     plan_parts_attach(rows["assessments"], WarningLevel, "proposed_level")
     plan_parts_attach(rows["assessments"], HandlingCategory, "proposed_category")
-    del rows["versions"]  # named for people_attach; the page reads them by statement (versions_of)
+    del rows["versions"]
     return rows
 
 

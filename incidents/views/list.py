@@ -14,9 +14,15 @@ from django.utils.translation import gettext as _
 
 from incidents.exports import XLSX_CONTENT_TYPE, export_row_limit, filters_described, incidents_workbook
 from incidents.filtersets import IncidentFilterSet
-from incidents.forms import IncidentCreateForm, unit_groups
-from incidents.models import HandlingCategory, Incident, IncidentType, Platform, State, WarningLevel
-from incidents.selectors import incidents_by_urgency, incidents_visible_to, subordinate_unit_ids
+from incidents.forms import IncidentCreateForm
+from incidents.models import HandlingCategory, Incident, IncidentType, Platform, State
+from incidents.selectors import (
+    active_plan_levels,
+    incidents_by_urgency,
+    incidents_visible_to,
+    subordinate_unit_ids,
+    unit_groups_listed,
+)
 from incidents.services.incidents import incident_create
 from incidents.views.common import call_service, refused
 from opinion_ops.db import compiled
@@ -36,11 +42,6 @@ def _page_number(request: HttpRequest) -> int:
 
 # The filters' choices: the parts of the unit's active plan and its groups (compiled once per process).
 @compiled
-def _levels(organization_id: int) -> QuerySet[WarningLevel]:
-    return WarningLevel.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by("rank")
-
-
-@compiled
 def _categories(organization_id: int) -> QuerySet[HandlingCategory]:
     return HandlingCategory.objects.filter(plan__organization_id=organization_id, plan__status="active").order_by(
         "order", "id"
@@ -54,16 +55,13 @@ def _types(organization_id: int) -> QuerySet[IncidentType]:
     )
 
 
-_groups = compiled(unit_groups)
-
-
 def _filter_choices(organization_id: int | None) -> dict[str, Any]:
     if organization_id is None:
         return {"levels": [], "categories": [], "groups": [], "types": []}
     return {
-        "levels": _levels(organization_id),
+        "levels": active_plan_levels(organization_id),
         "categories": _categories(organization_id),
-        "groups": _groups(organization_id),
+        "groups": unit_groups_listed(organization_id),
         "types": _types(organization_id),
     }
 
